@@ -1,0 +1,28 @@
+//! Core of the customer importer: reading spreadsheets, mapping and
+//! checking their rows, and sending customers to the Business API, plus the
+//! GUI and command line that sit on top.
+//!
+//! The core modules never import `egui`; only [`gui`] does.
+
+pub mod api;
+pub mod check;
+pub mod cli;
+pub mod customer;
+pub mod environment;
+pub mod fields;
+pub mod gui;
+pub mod logging;
+pub mod paths;
+pub mod progress;
+pub mod secret;
+pub mod settings;
+pub mod source;
+pub mod table;
+
+/// Version and commit, as `--version` prints them.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("CUSTOMER_IMPORTER_COMMIT"),
+    ")"
+);

@@ -1,0 +1,2 @@
+//! Integration tests: whole flows against real sample files and the sandbox
+//! server on loopback. One test binary, with a module per topic.
