@@ -5,12 +5,14 @@
 //! The core modules never import `egui`; only [`gui`] does.
 
 pub mod api;
+pub mod auth;
 pub mod check;
 pub mod cli;
 pub mod customer;
 pub mod environment;
 pub mod fields;
 pub mod gui;
+pub mod keychain;
 pub mod logging;
 pub mod paths;
 pub mod progress;

@@ -1,2 +1,4 @@
 //! Integration tests: whole flows against real sample files and the sandbox
 //! server on loopback. One test binary, with a module per topic.
+mod auth;
+mod keychain;
