@@ -16,6 +16,7 @@ pub mod keychain;
 pub mod logging;
 pub mod paths;
 pub mod progress;
+pub mod sandbox;
 pub mod secret;
 pub mod settings;
 pub mod source;

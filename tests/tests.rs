@@ -2,3 +2,5 @@
 //! server on loopback. One test binary, with a module per topic.
 mod auth;
 mod keychain;
+mod api;
+mod sandbox;

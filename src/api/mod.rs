@@ -1,20 +1,34 @@
 //! Client for the customers operations of the Business API (JSON:API over
-//! HTTPS): create, list, get, update and delete.
+//! HTTPS): create, list, get, update and delete, plus the merge of a row
+//! into an existing customer.
 //!
 //! The two source documents of the API disagree on a few names; the client
-//! accepts both spellings (see `error.rs`).
+//! accepts both spellings (see `error.rs`). The token is a [`Secret`] and
+//! never appears in a log line or an error text.
+//!
+//! [`Secret`]: crate::secret::Secret
+
+mod client;
+mod error;
+mod patch;
+mod wire;
 
 use std::time::Duration;
 
 use crate::customer::Customer;
-use crate::secret::Secret;
+
+pub use client::Client;
+pub use error::{ApiError, RequestSummary, Resource, qualify_customer_id};
+pub use patch::{CustomerPatch, FieldChange, Merge, email_key, merge_patch, phone_key};
+pub use wire::{JSON_API, customer_attributes, parse_attributes};
 
 /// A customer as the API returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomerRecord {
     /// Full id such as `AG-123:CUSTOMER-456`.
     pub id: String,
-    /// Business location id the customer belongs to, when the answer names it.
+    /// Business location id the customer belongs to, from the record's
+    /// `businessLocation` relationship or else from the id.
     pub location: Option<String>,
     pub customer: Customer,
 }
@@ -23,93 +37,52 @@ pub struct CustomerRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
     pub customers: Vec<CustomerRecord>,
-    /// Cursor for the next page, from `links.next`; `None` on the last page.
-    pub next_cursor: Option<String>,
+    /// Position of the next page, from `links.next`; `None` on the last page.
+    pub next_cursor: Option<Cursor>,
 }
 
-/// What a `409` names: the existing customer that already has an email or
-/// phone of the one being created.
+/// The position of the next page of a list, as `links.next` gives it.
+///
+/// Pass it back to [`Client::list_customers`] unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Cursor {
+    /// The `page[cursor]` value of the link; the client rebuilds the URL.
+    Token(String),
+    /// A link without a `page[cursor]` value, followed as given. It is on
+    /// the same scheme, host and port as the base URL.
+    Url(url::Url),
+}
+
+/// The existing customer named by a `409`, which already has an email or
+/// phone of the customer being created or updated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
-    /// `emailAddresses` or `phoneNumbers`.
+    /// `emailAddresses` or `phoneNumbers`; empty when the server left it out.
     pub field: String,
+    /// The email or phone both customers have; empty when the server left
+    /// it out.
     pub value: String,
     /// Full id of the existing customer (a bare `CUSTOMER-...` id from the
     /// server is qualified with the location).
     pub existing_id: String,
 }
 
-/// Why a request failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ApiError {
-    #[error("customer already exists: {} {} belongs to {}", .0.field, .0.value, .0.existing_id)]
-    Conflict(Conflict),
-    #[error("not yet implemented")]
-    Unimplemented,
-}
-
 /// Settings of a [`Client`].
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
-    /// Time allowed for one request, from sending to the end of the answer.
+    /// Time allowed for one request, from sending to the end of the response.
     pub timeout: Duration,
+    /// Time allowed to open the connection (TCP and TLS), capped at
+    /// `timeout`. A request that fails within it certainly never reached
+    /// the server.
+    pub connect_timeout: Duration,
 }
 
 impl Default for ClientOptions {
     fn default() -> Self {
         Self {
             timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
         }
-    }
-}
-
-/// A connection to one environment's customers API with one token.
-#[derive(Debug, Clone)]
-pub struct Client {}
-
-impl Client {
-    /// Makes a client for `base_url` such as `https://prod.apigateway.co/business`.
-    /// Rejects plain `http://` unless the host is loopback.
-    pub fn new(base_url: &str, token: Secret, options: ClientOptions) -> Result<Self, ApiError> {
-        let _ = (base_url, token, options);
-        Err(ApiError::Unimplemented)
-    }
-
-    /// Replaces the token for the requests that follow.
-    pub fn set_token(&self, token: Secret) {
-        let _ = token;
-    }
-
-    /// Creates a customer in a business location (`POST /customers`).
-    pub async fn create_customer(
-        &self,
-        location: &str,
-        customer: &Customer,
-    ) -> Result<CustomerRecord, ApiError> {
-        let _ = (location, customer);
-        Err(ApiError::Unimplemented)
-    }
-
-    /// Lists one page of a location's customers (`GET /customers`).
-    pub async fn list_customers(
-        &self,
-        location: &str,
-        limit: u32,
-        cursor: Option<&str>,
-    ) -> Result<Page, ApiError> {
-        let _ = (location, limit, cursor);
-        Err(ApiError::Unimplemented)
-    }
-
-    /// Fetches one customer (`GET /customers/{id}`).
-    pub async fn get_customer(&self, id: &str) -> Result<CustomerRecord, ApiError> {
-        let _ = id;
-        Err(ApiError::Unimplemented)
-    }
-
-    /// Deletes one customer (`DELETE /customers/{id}`).
-    pub async fn delete_customer(&self, id: &str) -> Result<(), ApiError> {
-        let _ = id;
-        Err(ApiError::Unimplemented)
     }
 }

@@ -1,17 +1,183 @@
-//! `customer-importer sandbox`: runs the sandbox server in the foreground.
+//! `customer-importer sandbox`: runs the sandbox server in the foreground
+//! until Ctrl-C, logging each request (method, path, status).
 
+use std::io::Write as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
+
+use crate::sandbox::{ConflictStyle, FailRule, FaultConfig, Sandbox, SandboxConfig};
+use crate::secret::Secret;
+
+/// The form of `409` bodies, as the command line names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConflictStyleArg {
+    /// The guide's form: `details` and `conflictingCustomerId` with a full id.
+    Guide,
+    /// The OpenAPI form: `detail`, `code` and `conflictingCustomerID` with a bare id.
+    Openapi,
+    /// Either form at random per conflict.
+    Mixed,
+}
 
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
     /// TCP port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
+
+    /// Token to accept (repeatable). Without any, every non-empty token is accepted.
+    #[arg(long = "token", value_name = "T")]
+    pub tokens: Vec<String>,
+
+    /// Token that is known but lacks the customers scope, so it gets 403 (repeatable).
+    #[arg(long = "token-without-scope", value_name = "T")]
+    pub tokens_without_scope: Vec<String>,
+
+    /// Seconds a token stays valid after its first use; then it gets 401.
+    #[arg(long, value_name = "N")]
+    pub token_ttl_secs: Option<u64>,
+
+    /// Business location id that exists (repeatable; default AG-SANDBOX). Others get 404.
+    #[arg(long = "location", value_name = "AG-...")]
+    pub locations: Vec<String>,
+
+    /// Form of the body of a 409 conflict.
+    #[arg(long, value_enum, default_value = "mixed")]
+    pub conflict_style: ConflictStyleArg,
+
+    /// Milliseconds to wait before handling each customers request.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub latency_ms: u64,
+
+    /// Responds to this share of requests with this status, such as 500=0.05 (repeatable).
+    #[arg(long = "fail", value_name = "STATUS=FRACTION")]
+    pub fail: Vec<FailRule>,
+
+    /// Share of requests whose connection closes without a response before anything is stored.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.0)]
+    pub drop_before_commit: f64,
+
+    /// Share of requests whose connection closes without a response after the customer is stored.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.0)]
+    pub drop_after_commit: f64,
+
+    /// Share of requests left unanswered until the client times out.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.0)]
+    pub stall: f64,
+
+    /// Seconds a stalled request waits before its connection closes.
+    #[arg(long, value_name = "N", default_value_t = 300)]
+    pub stall_secs: u64,
+
+    /// Customers requests per second served; more get 429 with Retry-After.
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<u32>,
+
+    /// Applies --fail, --drop-* and --stall to every operation, not only to creates.
+    #[arg(long)]
+    pub faults_on_all_operations: bool,
+
+    /// Seed of the random choices (faults, conflict forms, ids), to repeat a run.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// PEM file of the RSA public key with which POST /oauth2/token verifies assertions.
+    #[arg(long, value_name = "FILE")]
+    pub assertion_public_key: Option<PathBuf>,
+
+    /// The aud an assertion must name (default: the sandbox's token URL).
+    #[arg(long, value_name = "AUD", requires = "assertion_public_key")]
+    pub assertion_audience: Option<String>,
 }
 
+/// Runs the sandbox until Ctrl-C. Returns failure when the settings are
+/// invalid or the port cannot be bound.
 pub fn run(args: SandboxArgs, runtime: &tokio::runtime::Runtime) -> ExitCode {
-    let _ = (args, runtime);
-    ExitCode::FAILURE
+    let config = match config_from_args(args) {
+        Ok(config) => config,
+        Err(message) => {
+            writeln!(std::io::stderr().lock(), "error: {message}").ok();
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(serve_until_interrupted(config))
+}
+
+async fn serve_until_interrupted(config: SandboxConfig) -> ExitCode {
+    let accepts_any_token = config.tokens.is_empty();
+    let sandbox = match Sandbox::start(config) {
+        Ok(sandbox) => sandbox,
+        Err(err) => {
+            writeln!(std::io::stderr().lock(), "error: {}", err.user_message()).ok();
+            return ExitCode::FAILURE;
+        }
+    };
+    let token_rule = if accepts_any_token {
+        "any non-empty token is accepted"
+    } else {
+        "only the --token values are accepted"
+    };
+    writeln!(
+        std::io::stdout().lock(),
+        "Sandbox running at {} with location {}; {token_rule}.\n\
+         Service-account token endpoint: {}\n\
+         Everything is kept in memory and lost when the sandbox stops. Press Ctrl-C to stop.",
+        sandbox.base_url(),
+        sandbox.locations().join(", "),
+        sandbox.token_url()
+    )
+    .ok();
+    if let Err(err) = tokio::signal::ctrl_c().await {
+        tracing::error!(error = %err, "cannot wait for Ctrl-C; stopping the sandbox");
+    }
+    sandbox.stop().await;
+    tracing::info!("sandbox stopped");
+    ExitCode::SUCCESS
+}
+
+/// Turns the arguments into a sandbox configuration; the error is a
+/// message for the user.
+fn config_from_args(args: SandboxArgs) -> Result<SandboxConfig, String> {
+    let assertion_public_key_pem =
+        match &args.assertion_public_key {
+            Some(path) => Some(std::fs::read_to_string(path).map_err(|err| {
+                format!("cannot read the public key file {}: {err}", path.display())
+            })?),
+            None => None,
+        };
+    let faults = FaultConfig {
+        latency: Duration::from_millis(args.latency_ms),
+        fail: args.fail,
+        drop_before_commit: args.drop_before_commit,
+        drop_after_commit: args.drop_after_commit,
+        stall: args.stall,
+        stall_duration: Duration::from_secs(args.stall_secs),
+        rate_limit: args.rate_limit,
+        all_operations: args.faults_on_all_operations,
+    };
+    faults.validate()?;
+    Ok(SandboxConfig {
+        port: args.port,
+        tokens: args.tokens.into_iter().map(Secret::new).collect(),
+        tokens_without_scope: args
+            .tokens_without_scope
+            .into_iter()
+            .map(Secret::new)
+            .collect(),
+        token_ttl: args.token_ttl_secs.map(Duration::from_secs),
+        locations: args.locations,
+        conflict_style: match args.conflict_style {
+            ConflictStyleArg::Guide => ConflictStyle::Guide,
+            ConflictStyleArg::Openapi => ConflictStyle::OpenApi,
+            ConflictStyleArg::Mixed => ConflictStyle::Mixed,
+        },
+        faults,
+        seed: args.seed,
+        assertion_public_key_pem,
+        assertion_audience: args.assertion_audience,
+        log_requests: true,
+    })
 }
