@@ -799,3 +799,67 @@ async fn redirect_not_followed() {
     );
     assert_eq!(endpoint.requests(), 0, "the redirect was followed");
 }
+
+// --- the sandbox's token endpoint ---------------------------------------
+
+/// Starts a sandbox that verifies assertions with the throw-away public key
+/// and accepts only a configured token and the tokens it issues.
+fn start_verifying_sandbox() -> customer_importer::sandbox::RunningSandbox {
+    let config = customer_importer::sandbox::SandboxConfig {
+        tokens: vec![Secret::new("configured-token-not-used-here")],
+        assertion_public_key_pem: Some(read_key("throwaway-rsa-public.pem")),
+        assertion_audience: Some(AUDIENCE.to_owned()),
+        ..Default::default()
+    };
+    customer_importer::sandbox::Sandbox::start(config).expect("sandbox")
+}
+
+/// Returns the status of a customers list request with `token`.
+async fn list_status(sandbox: &customer_importer::sandbox::RunningSandbox, token: &str) -> u16 {
+    let url = format!("{}/customers", sandbox.base_url());
+    reqwest::Client::new()
+        .get(url)
+        .query(&[("filter[businessLocation.id]", sandbox.location())])
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("list request")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn sandbox_issues_token_for_assertion() {
+    let sandbox = start_verifying_sandbox();
+    let source =
+        TokenSource::from_service_account(valid_key(&sandbox.token_url())).expect("token source");
+
+    let token = source.current_token().await.expect("sandbox token");
+    assert_eq!(sandbox.stats().tokens_issued, 1);
+    assert_eq!(list_status(&sandbox, token.expose()).await, 200);
+    assert_eq!(list_status(&sandbox, "made-up-token").await, 401);
+
+    let again = source.refresh_rejected(&token).await.expect("new token");
+    assert_ne!(again, token);
+    assert_eq!(sandbox.stats().tokens_issued, 2);
+    assert_eq!(list_status(&sandbox, again.expose()).await, 200);
+}
+
+#[tokio::test]
+async fn sandbox_rejects_wrong_key() {
+    let sandbox = start_verifying_sandbox();
+    let other_pem = read_key("throwaway-other-rsa-private.pem");
+    let key = parse_key(&key_json(&sandbox.token_url(), &other_pem)).expect("valid file");
+    let source = TokenSource::from_service_account(key).expect("token source");
+
+    let error = source.current_token().await.expect_err("wrong key");
+    let TokenError::Rejected {
+        status, error_code, ..
+    } = &error
+    else {
+        panic!("expected a rejection, got {error:?}");
+    };
+    assert_eq!(*status, 400);
+    assert_eq!(error_code.as_deref(), Some("invalid_grant"));
+    assert_eq!(sandbox.stats().tokens_issued, 0);
+}
