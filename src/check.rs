@@ -2,12 +2,16 @@
 //! found on the way, and flags rows that repeat an email or phone of an
 //! earlier row.
 
+use std::collections::HashMap;
+
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::customer::Customer;
 use crate::fields::Mapping;
+use crate::normalize::record::{ColumnPlan, read_record};
 use crate::progress::Progress;
-use crate::table::{Record, Table};
+use crate::table::{ReadNote, Record, Table};
 
 /// Settings that change how values are read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,27 +92,118 @@ impl RowCheck {
     }
 }
 
+/// Number of records checked between two looks at the cancel flag and two
+/// progress updates. Big enough that both cores stay busy on each chunk.
+const CHUNK_ROWS: usize = 2048;
+
 /// Checks every record of a table, in parallel, then adds a warning to each
 /// row that shares an email or phone with an earlier row. Rows come back in
 /// table order. Stops early, returning the rows checked so far, when
 /// `progress` is cancelled.
+///
+/// Notes the reader left on a row (such as extra cells past the last
+/// header) become warnings on that row.
 pub fn check_table(
     table: &Table,
     mapping: &Mapping,
     options: &CheckOptions,
     progress: &Progress,
 ) -> Vec<RowCheck> {
-    let _ = (table, mapping, options, progress);
-    Vec::new()
+    let plan = ColumnPlan::new(mapping);
+    progress.set_total(table.records.len() as u64);
+    let mut rows = Vec::with_capacity(table.records.len());
+    for chunk in table.records.chunks(CHUNK_ROWS) {
+        if progress.is_cancelled() {
+            tracing::debug!(checked = rows.len(), "row check cancelled");
+            break;
+        }
+        let checked: Vec<RowCheck> = chunk
+            .par_iter()
+            .map(|record| read_record(record, &plan, options))
+            .collect();
+        rows.extend(checked);
+        progress.add_done(chunk.len() as u64);
+    }
+    add_read_notes(&mut rows, &table.notes);
+    flag_duplicates(&mut rows);
+    rows
 }
 
 /// Checks one record on its own (no duplicate detection).
 pub fn check_record(record: &Record, mapping: &Mapping, options: &CheckOptions) -> RowCheck {
-    let _ = (mapping, options);
-    RowCheck {
-        row: record.row,
-        customer: Customer::default(),
-        location: None,
-        issues: Vec::new(),
+    read_record(record, &ColumnPlan::new(mapping), options)
+}
+
+fn add_read_notes(rows: &mut [RowCheck], notes: &[ReadNote]) {
+    if notes.is_empty() {
+        return;
+    }
+    let by_row: HashMap<u32, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(index, row)| (row.row, index))
+        .collect();
+    for note in notes {
+        if let Some(&index) = by_row.get(&note.row) {
+            rows[index].issues.push(Issue {
+                severity: Severity::Warning,
+                attribute: Attribute::Row,
+                column: None,
+                message: note.message.clone(),
+            });
+        }
+    }
+}
+
+/// Warns on each row whose email or phone already appeared on an earlier
+/// row of the same business location. Both rows stay ready: the API would
+/// reject the later one as a conflict, and the user chooses what to do.
+fn flag_duplicates(rows: &mut [RowCheck]) {
+    let mut first_emails: HashMap<(Option<String>, String), u32> = HashMap::new();
+    let mut first_phones: HashMap<(Option<String>, String), u32> = HashMap::new();
+    for row in rows.iter_mut() {
+        let mut warnings = Vec::new();
+        for email in &row.customer.email_addresses {
+            let key = (row.location.clone(), email.to_lowercase());
+            match first_emails.get(&key) {
+                Some(&earlier) if earlier != row.row => warnings.push(duplicate_warning(
+                    Attribute::EmailAddresses,
+                    "email address",
+                    email,
+                    earlier,
+                )),
+                Some(_) => {}
+                None => {
+                    first_emails.insert(key, row.row);
+                }
+            }
+        }
+        for phone in &row.customer.phone_numbers {
+            let key = (row.location.clone(), phone.clone());
+            match first_phones.get(&key) {
+                Some(&earlier) if earlier != row.row => warnings.push(duplicate_warning(
+                    Attribute::PhoneNumbers,
+                    "phone number",
+                    phone,
+                    earlier,
+                )),
+                Some(_) => {}
+                None => {
+                    first_phones.insert(key, row.row);
+                }
+            }
+        }
+        row.issues.extend(warnings);
+    }
+}
+
+fn duplicate_warning(attribute: Attribute, kind: &str, value: &str, earlier: u32) -> Issue {
+    Issue {
+        severity: Severity::Warning,
+        attribute,
+        column: None,
+        message: format!(
+            "Row {earlier} has the same {kind} ({value}); the API will report this row as a conflict, so skip or merge one of the two"
+        ),
     }
 }

@@ -1,0 +1,399 @@
+//! Reading a header: normalised into words, then matched against the
+//! words English, French, Spanish and German exports use for each field.
+
+use crate::normalize::clean_cell;
+
+/// A header cut into lower-case ASCII words, with letters and digits split
+/// apart (`Address1` gives `address 1`) and `e mail` joined into `email`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderWords {
+    pub words: Vec<String>,
+}
+
+impl HeaderWords {
+    pub fn new(header: &str) -> Self {
+        let ascii = deunicode::deunicode(&clean_cell(header));
+        let mut spaced = String::with_capacity(ascii.len() + 8);
+        let mut previous: Option<char> = None;
+        for c in ascii.chars() {
+            if let Some(before) = previous {
+                let case_change = before.is_ascii_lowercase() && c.is_ascii_uppercase();
+                let digit_change = before.is_ascii_alphabetic() && c.is_ascii_digit()
+                    || before.is_ascii_digit() && c.is_ascii_alphabetic();
+                if case_change || digit_change {
+                    spaced.push(' ');
+                }
+            }
+            spaced.push(if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                ' '
+            });
+            previous = Some(c);
+        }
+        let mut words: Vec<String> = Vec::new();
+        for word in spaced.split_whitespace() {
+            let joins_email = word == "mail" && words.last().is_some_and(|last| last == "e");
+            if joins_email {
+                words.pop();
+                words.push("email".to_string());
+            } else {
+                words.push(word.to_string());
+            }
+        }
+        Self { words }
+    }
+
+    pub fn has(&self, word: &str) -> bool {
+        self.words.iter().any(|candidate| candidate == word)
+    }
+
+    pub fn has_any(&self, words: &[&str]) -> bool {
+        self.words
+            .iter()
+            .any(|candidate| words.contains(&candidate.as_str()))
+    }
+
+    /// Returns whether every word is one of `words` (numbers aside).
+    pub fn only(&self, words: &[&str]) -> bool {
+        self.text_words().all(|word| words.contains(&word))
+    }
+
+    /// Words that are not numbers.
+    pub fn text_words(&self) -> impl Iterator<Item = &str> {
+        self.words
+            .iter()
+            .map(String::as_str)
+            .filter(|word| !word.chars().all(|c| c.is_ascii_digit()))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Returns the number written right after the first word of `after`,
+    /// with the position of the word that follows the number.
+    pub fn number_after(&self, after: &[&str]) -> Option<(u32, usize)> {
+        self.words.windows(2).enumerate().find_map(|(index, pair)| {
+            let follows = after.contains(&pair[0].as_str());
+            let number = pair[1].parse::<u32>().ok()?;
+            follows.then_some((number, index + 2))
+        })
+    }
+}
+
+/// Words that name a given name.
+pub const GIVEN: &[&str] = &[
+    "given",
+    "firstname",
+    "givenname",
+    "forename",
+    "forenames",
+    "fname",
+    "prenom",
+    "vorname",
+    "nombre",
+    "nome",
+    "primer",
+];
+/// Words that name a family name.
+pub const FAMILY: &[&str] = &[
+    "family",
+    "lastname",
+    "familyname",
+    "surname",
+    "surnames",
+    "lname",
+    "nachname",
+    "familienname",
+    "apellido",
+    "apellidos",
+    "sobrenome",
+    "cognome",
+];
+/// Words that name a whole name, or the customer as a whole.
+pub const WHOLE_NAME: &[&str] = &[
+    "name", "fullname", "customer", "client", "contact", "nom", "kunde",
+];
+/// Name parts the API has no field for.
+pub const OTHER_NAME_PARTS: &[&str] = &[
+    "middle",
+    "additional",
+    "phonetic",
+    "yomi",
+    "nickname",
+    "nick",
+    "maiden",
+    "prefix",
+    "suffix",
+    "title",
+    "initials",
+    "short",
+    "salutation",
+    "anrede",
+    "file",
+    "civilite",
+    "tratamiento",
+];
+/// Words that make a column about someone other than the customer.
+pub const OTHER_PERSON: &[&str] = &[
+    "assistant",
+    "asst",
+    "manager",
+    "spouse",
+    "children",
+    "child",
+    "partner",
+    "referred",
+    "reporting",
+    "owner",
+    "emergency",
+];
+/// Words that name the customer's employer.
+pub const COMPANY: &[&str] = &[
+    "company",
+    "organization",
+    "organisation",
+    "org",
+    "employer",
+    "firm",
+    "firma",
+    "entreprise",
+    "empresa",
+    "societe",
+    "unternehmen",
+    "vendor",
+    "account",
+    "department",
+    "abteilung",
+];
+pub const EMAIL: &[&str] = &[
+    "email",
+    "emails",
+    "emailaddress",
+    "courriel",
+    "correo",
+    "mail",
+];
+pub const PHONE: &[&str] = &[
+    "phone",
+    "phones",
+    "telephone",
+    "tel",
+    "telefon",
+    "telefono",
+    "telefone",
+    "mobile",
+    "mobil",
+    "cell",
+    "cellular",
+    "cellphone",
+    "cellulaire",
+    "portable",
+    "handy",
+    "movil",
+    "celular",
+    "gsm",
+];
+pub const FAX: &[&str] = &["fax", "telefax", "telecopieur"];
+/// Words that name a street line, or a whole address when nothing more
+/// specific is named.
+pub const STREET: &[&str] = &[
+    "street",
+    "streets",
+    "address",
+    "addr",
+    "adresse",
+    "direccion",
+    "strasse",
+    "str",
+    "calle",
+    "rue",
+    "line",
+    "domicilio",
+    "anschrift",
+    "extended",
+];
+pub const CITY: &[&str] = &[
+    "city",
+    "town",
+    "ville",
+    "ciudad",
+    "stadt",
+    "ort",
+    "locality",
+    "municipality",
+    "suburb",
+    "localite",
+    "poblacion",
+    "gemeinde",
+    "commune",
+    "municipio",
+    "wohnort",
+];
+pub const REGION: &[&str] = &[
+    "state",
+    "province",
+    "region",
+    "provincia",
+    "estado",
+    "bundesland",
+    "territory",
+    "prov",
+    "departamento",
+    "kanton",
+];
+pub const COUNTRY: &[&str] = &[
+    "country",
+    "countries",
+    "pays",
+    "pais",
+    "land",
+    "nation",
+    "staat",
+];
+/// Words that make a column a postal code or post-office box, which the
+/// API has no field for.
+pub const POSTAL: &[&str] = &[
+    "zip",
+    "zipcode",
+    "postcode",
+    "plz",
+    "postleitzahl",
+    "cp",
+    "box",
+    "po",
+];
+pub const TAGS: &[&str] = &[
+    "tags",
+    "tag",
+    "labels",
+    "categories",
+    "category",
+    "groups",
+    "group",
+    "membership",
+    "etiquettes",
+    "etiquetas",
+    "etiquette",
+    "kategorie",
+    "kategorien",
+    "schlagworte",
+    "segments",
+];
+/// Words that make a column about consent to marketing.
+pub const CONSENT: &[&str] = &[
+    "accepts",
+    "accept",
+    "consent",
+    "consents",
+    "permission",
+    "optin",
+    "opted",
+    "subscribed",
+    "subscriber",
+    "subscription",
+    "gdpr",
+    "einwilligung",
+    "consentement",
+    "abonne",
+    "suscrito",
+    "newsletter",
+];
+/// Words of a consent column that reads the other way round (yes means
+/// no consent).
+pub const OPT_OUT: &[&str] = &["out", "optout", "unsubscribed", "unsubscribe", "blocked"];
+pub const SMS: &[&str] = &["sms", "text", "whatsapp", "mms"];
+/// Words of identifiers, which the API assigns itself.
+pub const IDENTIFIER: &[&str] = &["id", "identifier", "uuid", "guid", "ref", "reference"];
+/// Words of columns that describe another column or the record rather than
+/// holding a customer value.
+pub const META: &[&str] = &[
+    "type",
+    "status",
+    "source",
+    "verified",
+    "timezone",
+    "gmtoff",
+    "dstoff",
+    "latitude",
+    "longitude",
+    "kind",
+    "visit",
+    "visits",
+    "spent",
+    "spend",
+    "orders",
+    "total",
+    "birthday",
+    "birthdate",
+    "anniversary",
+];
+/// Words of columns about when, where from or how often something
+/// happened; they win even over consent words (`OPTIN_TIME`, `OPTIN_IP`).
+pub const RECORD_META: &[&str] = &[
+    "date",
+    "time",
+    "created",
+    "modified",
+    "updated",
+    "changed",
+    "ip",
+    "rating",
+    "count",
+    "timestamp",
+];
+/// Words of the IP geolocation columns that mailing-list exports add.
+pub const GEOLOCATION: &[&str] = &["latitude", "longitude", "gmtoff", "dstoff", "timezone"];
+
+/// Qualifiers that tell address groups apart, each with the group key it
+/// stands for.
+pub const ADDRESS_QUALIFIERS: &[(&str, &str)] = &[
+    ("business", "work"),
+    ("work", "work"),
+    ("office", "work"),
+    ("home", "home"),
+    ("personal", "home"),
+    ("private", "home"),
+    ("other", "other"),
+    ("billing", "billing"),
+    ("invoice", "billing"),
+    ("shipping", "shipping"),
+    ("delivery", "shipping"),
+    ("mailing", "mailing"),
+    ("secondary", "secondary"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(header: &str) -> Vec<String> {
+        HeaderWords::new(header).words
+    }
+
+    #[test]
+    fn splits_case_digits_and_punctuation() {
+        assert_eq!(words("E-mail 2 Address"), ["email", "2", "address"]);
+        assert_eq!(words("Address1"), ["address", "1"]);
+        assert_eq!(words("Phone_1"), ["phone", "1"]);
+        assert_eq!(words("firstName"), ["first", "name"]);
+        assert_eq!(words("Address 2 - City"), ["address", "2", "city"]);
+    }
+
+    #[test]
+    fn folds_accents_and_invisible_characters() {
+        assert_eq!(words("Prénom"), ["prenom"]);
+        assert_eq!(words("\u{200B}Phone"), ["phone"]);
+        assert_eq!(words("First\u{00A0}Name "), ["first", "name"]);
+        assert_eq!(words("Straße"), ["strasse"]);
+        assert_eq!(words("E-Mail"), ["email"]);
+    }
+
+    #[test]
+    fn finds_number_after_word() {
+        let header = HeaderWords::new("Address 1 - Street");
+        assert_eq!(header.number_after(&["address"]), Some((1, 2)));
+        assert_eq!(HeaderWords::new("Street").number_after(&["street"]), None);
+    }
+}

@@ -1,0 +1,422 @@
+//! Builds the customer of one record from the cells its mapping names,
+//! collecting an [`Issue`] for every value that cannot be read or was
+//! changed.
+
+use crate::check::{Attribute, CheckOptions, Issue, RowCheck, Severity};
+use crate::customer::{Address, Customer};
+use crate::fields::{Mapping, Target};
+use crate::table::Record;
+
+use super::address::split_address;
+use super::consent::parse_consent;
+use super::email::parse_emails;
+use super::name::{clean_name, split_full_name};
+use super::phone::parse_phones;
+use super::place::{parse_country, parse_region};
+use super::tags::parse_tags;
+use super::{clean_cell, collapse_spaces, dedup_keep_order};
+
+/// The columns of one address group, by part.
+#[derive(Debug, Clone, Default)]
+struct GroupColumns {
+    group: u8,
+    street1: Vec<usize>,
+    street2: Vec<usize>,
+    city: Vec<usize>,
+    region: Vec<usize>,
+    country: Vec<usize>,
+    one_cell: Vec<usize>,
+}
+
+impl GroupColumns {
+    fn all(&self) -> impl Iterator<Item = usize> + '_ {
+        self.parts().chain(self.one_cell.iter().copied())
+    }
+
+    fn parts(&self) -> impl Iterator<Item = usize> + '_ {
+        [
+            &self.street1,
+            &self.street2,
+            &self.city,
+            &self.region,
+            &self.country,
+        ]
+        .into_iter()
+        .flatten()
+        .copied()
+    }
+}
+
+/// A mapping regrouped by target, built once per table so each record is
+/// read without searching the mapping again.
+#[derive(Debug, Clone, Default)]
+pub struct ColumnPlan {
+    given: Vec<usize>,
+    family: Vec<usize>,
+    full_name: Vec<usize>,
+    phones: Vec<usize>,
+    emails: Vec<usize>,
+    tags: Vec<usize>,
+    consent: Vec<usize>,
+    location: Vec<usize>,
+    /// Address groups in the order of their first column.
+    groups: Vec<GroupColumns>,
+}
+
+impl ColumnPlan {
+    pub fn new(mapping: &Mapping) -> Self {
+        let mut plan = Self::default();
+        for (column, target) in mapping.targets.iter().enumerate() {
+            match *target {
+                Target::Ignore => {}
+                Target::GivenName => plan.given.push(column),
+                Target::FamilyName => plan.family.push(column),
+                Target::FullName => plan.full_name.push(column),
+                Target::Phone => plan.phones.push(column),
+                Target::Email => plan.emails.push(column),
+                Target::Tags => plan.tags.push(column),
+                Target::Consent => plan.consent.push(column),
+                Target::Location => plan.location.push(column),
+                Target::Street1 { group } => plan.group(group).street1.push(column),
+                Target::Street2 { group } => plan.group(group).street2.push(column),
+                Target::City { group } => plan.group(group).city.push(column),
+                Target::Region { group } => plan.group(group).region.push(column),
+                Target::Country { group } => plan.group(group).country.push(column),
+                Target::Address { group } => plan.group(group).one_cell.push(column),
+            }
+        }
+        plan
+    }
+
+    fn group(&mut self, group: u8) -> &mut GroupColumns {
+        let index = match self
+            .groups
+            .iter()
+            .position(|columns| columns.group == group)
+        {
+            Some(index) => index,
+            None => {
+                self.groups.push(GroupColumns {
+                    group,
+                    ..GroupColumns::default()
+                });
+                self.groups.len() - 1
+            }
+        };
+        &mut self.groups[index]
+    }
+}
+
+/// The record being read and the issues found so far.
+struct RowReader<'a> {
+    record: &'a Record,
+    options: &'a CheckOptions,
+    issues: Vec<Issue>,
+}
+
+impl RowReader<'_> {
+    fn cell(&self, column: usize) -> String {
+        clean_cell(self.record.get(column))
+    }
+
+    /// Returns the first non-empty cell among `columns`, with its column.
+    fn first_value(&self, columns: &[usize]) -> Option<(usize, String)> {
+        columns
+            .iter()
+            .map(|&column| (column, self.cell(column)))
+            .find(|(_, text)| !text.is_empty())
+    }
+
+    fn push(
+        &mut self,
+        severity: Severity,
+        attribute: Attribute,
+        column: Option<usize>,
+        message: String,
+    ) {
+        self.issues.push(Issue {
+            severity,
+            attribute,
+            column,
+            message,
+        });
+    }
+
+    fn default_country(&self) -> Option<&str> {
+        self.options
+            .default_country
+            .as_deref()
+            .filter(|code| !code.is_empty())
+    }
+}
+
+/// Reads one record into the customer it would send.
+pub fn read_record(record: &Record, plan: &ColumnPlan, options: &CheckOptions) -> RowCheck {
+    let mut reader = RowReader {
+        record,
+        options,
+        issues: Vec::new(),
+    };
+    let mut customer = Customer::default();
+    read_names(&reader, plan, &mut customer);
+    customer.address = read_address(&mut reader, plan);
+    let phone_country = customer
+        .address
+        .as_ref()
+        .and_then(|address| address.country_code.clone())
+        .or_else(|| reader.default_country().map(str::to_string));
+    customer.phone_numbers = read_phones(&mut reader, plan, phone_country.as_deref());
+    customer.email_addresses = read_emails(&mut reader, plan);
+    customer.tags = plan
+        .tags
+        .iter()
+        .flat_map(|&column| parse_tags(&reader.cell(column)))
+        .collect();
+    dedup_keep_order(&mut customer.tags);
+    customer.permission_to_contact = read_consent(&mut reader, plan);
+    let location = read_location(&mut reader, plan);
+
+    if !customer.has_contact() {
+        reader.push(
+            Severity::Error,
+            Attribute::Contact,
+            None,
+            "The row has no email address and no phone number; add at least one, because the API needs one to create a customer".to_string(),
+        );
+    }
+    RowCheck {
+        row: record.row,
+        customer,
+        location,
+        issues: reader.issues,
+    }
+}
+
+/// Fills the given and family name: separate name columns win, and a whole
+/// name is split only when they are empty.
+fn read_names(reader: &RowReader<'_>, plan: &ColumnPlan, customer: &mut Customer) {
+    customer.given_name = reader
+        .first_value(&plan.given)
+        .and_then(|(_, text)| clean_name(&text));
+    customer.family_name = reader
+        .first_value(&plan.family)
+        .and_then(|(_, text)| clean_name(&text));
+    if customer.given_name.is_some() || customer.family_name.is_some() {
+        return;
+    }
+    if let Some((_, text)) = reader.first_value(&plan.full_name) {
+        let parts = split_full_name(&text);
+        customer.given_name = parts.given;
+        customer.family_name = parts.family;
+    }
+}
+
+/// Reads the first address group, in column order, that has any value.
+fn read_address(reader: &mut RowReader<'_>, plan: &ColumnPlan) -> Option<Address> {
+    let group = plan
+        .groups
+        .iter()
+        .find(|group| group.all().any(|column| !reader.cell(column).is_empty()))?;
+    let has_parts = group.parts().any(|column| !reader.cell(column).is_empty());
+    let raw = if has_parts {
+        group_parts(reader, group)
+    } else {
+        one_cell_parts(reader, group)
+    };
+    let address = resolve_address(reader, raw);
+    (!address.is_empty()).then_some(address)
+}
+
+/// Address text read from the cells, before countries and regions are
+/// turned into codes. Each text comes with the column it was read from.
+#[derive(Debug, Default)]
+struct RawAddress {
+    street: Option<String>,
+    city: Option<String>,
+    region: Option<(usize, String)>,
+    country: Option<(usize, String)>,
+}
+
+fn joined(reader: &RowReader<'_>, columns: &[usize], separator: &str) -> Option<String> {
+    let values: Vec<String> = columns
+        .iter()
+        .map(|&column| collapse_spaces(&reader.cell(column)))
+        .filter(|text| !text.is_empty())
+        .collect();
+    (!values.is_empty()).then(|| values.join(separator))
+}
+
+fn group_parts(reader: &RowReader<'_>, group: &GroupColumns) -> RawAddress {
+    let line1 = joined(reader, &group.street1, " ");
+    let line2 = joined(reader, &group.street2, ", ");
+    let street = match (line1, line2) {
+        (Some(line1), Some(line2)) => Some(format!("{line1}, {line2}")),
+        (line1, line2) => line1.or(line2),
+    };
+    RawAddress {
+        street,
+        city: joined(reader, &group.city, " "),
+        region: reader.first_value(&group.region),
+        country: reader.first_value(&group.country),
+    }
+}
+
+fn one_cell_parts(reader: &RowReader<'_>, group: &GroupColumns) -> RawAddress {
+    let Some((column, text)) = reader.first_value(&group.one_cell) else {
+        return RawAddress::default();
+    };
+    let parts = split_address(&text, reader.default_country());
+    RawAddress {
+        street: parts.street,
+        city: parts.city,
+        region: parts.region.map(|region| (column, region)),
+        country: parts.country.map(|country| (column, country)),
+    }
+}
+
+/// Turns the country and region into ISO codes. The default country fills
+/// in only when the row has some other address part.
+fn resolve_address(reader: &mut RowReader<'_>, raw: RawAddress) -> Address {
+    let mut address = Address {
+        street_address: raw.street,
+        city: raw.city,
+        ..Address::default()
+    };
+    if let Some((column, text)) = &raw.country {
+        match parse_country(text) {
+            Ok(code) => address.country_code = Some(code.to_string()),
+            Err(error) => reader.push(
+                Severity::Error,
+                Attribute::Address,
+                Some(*column),
+                error.to_string(),
+            ),
+        }
+    }
+    let has_other_part =
+        address.street_address.is_some() || address.city.is_some() || raw.region.is_some();
+    if address.country_code.is_none() && raw.country.is_none() && has_other_part {
+        address.country_code = reader
+            .default_country()
+            .map(|code| code.to_ascii_uppercase());
+    }
+    if let Some((column, text)) = &raw.region {
+        match parse_region(text, address.country_code.as_deref()) {
+            Ok(code) => address.region_code = Some(code.to_string()),
+            Err(error) => reader.push(
+                Severity::Error,
+                Attribute::Address,
+                Some(*column),
+                error.to_string(),
+            ),
+        }
+    }
+    address
+}
+
+fn read_phones(
+    reader: &mut RowReader<'_>,
+    plan: &ColumnPlan,
+    country: Option<&str>,
+) -> Vec<String> {
+    let mut numbers = Vec::new();
+    for &column in &plan.phones {
+        let text = reader.cell(column);
+        if text.is_empty() {
+            continue;
+        }
+        let cell = parse_phones(&text, country);
+        numbers.extend(cell.numbers);
+        for error in cell.errors {
+            reader.push(
+                Severity::Error,
+                Attribute::PhoneNumbers,
+                Some(column),
+                error.to_string(),
+            );
+        }
+        for warning in cell.warnings {
+            reader.push(
+                Severity::Warning,
+                Attribute::PhoneNumbers,
+                Some(column),
+                warning.to_string(),
+            );
+        }
+    }
+    dedup_keep_order(&mut numbers);
+    numbers
+}
+
+fn read_emails(reader: &mut RowReader<'_>, plan: &ColumnPlan) -> Vec<String> {
+    let mut addresses = Vec::new();
+    for &column in &plan.emails {
+        let text = reader.cell(column);
+        if text.is_empty() {
+            continue;
+        }
+        let (valid, errors) = parse_emails(&text);
+        addresses.extend(valid);
+        for error in errors {
+            reader.push(
+                Severity::Error,
+                Attribute::EmailAddresses,
+                Some(column),
+                error.to_string(),
+            );
+        }
+    }
+    dedup_keep_order(&mut addresses);
+    addresses
+}
+
+/// Reads consent: any column that grants it wins; a word no rule covers
+/// leaves it unknown (`None`) with a warning. No consent column means no
+/// consent.
+fn read_consent(reader: &mut RowReader<'_>, plan: &ColumnPlan) -> Option<bool> {
+    let mut consent = Some(false);
+    for &column in &plan.consent {
+        let text = reader.cell(column);
+        match parse_consent(&text) {
+            Some(true) => return Some(true),
+            Some(false) => {}
+            None => {
+                reader.push(
+                    Severity::Warning,
+                    Attribute::PermissionToContact,
+                    Some(column),
+                    format!("\"{text}\" is not a consent answer this importer reads (such as yes or no); permission to contact is left unset"),
+                );
+                consent = None;
+            }
+        }
+    }
+    consent
+}
+
+/// Reads the business location id (`AG-` and letters or digits).
+fn read_location(reader: &mut RowReader<'_>, plan: &ColumnPlan) -> Option<String> {
+    let (column, text) = reader.first_value(&plan.location)?;
+    if is_location_id(&text) {
+        return Some(text.to_ascii_uppercase());
+    }
+    reader.push(
+        Severity::Error,
+        Attribute::Location,
+        Some(column),
+        format!("\"{text}\" is not a business location id (such as AG-1234ABCD); correct it or clear the cell"),
+    );
+    None
+}
+
+/// Returns whether a value is a business location id such as `AG-1234ABCD`.
+pub fn is_location_id(text: &str) -> bool {
+    let Some(rest) = text
+        .get(..3)
+        .filter(|prefix| prefix.eq_ignore_ascii_case("AG-"))
+        .and(text.get(3..))
+    else {
+        return false;
+    };
+    !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric())
+}
