@@ -93,7 +93,7 @@ impl RowCheck {
 }
 
 /// Number of records checked between two looks at the cancel flag and two
-/// progress updates. Big enough that both cores stay busy on each chunk.
+/// progress updates, large enough that every rayon worker gets many rows.
 const CHUNK_ROWS: usize = 2048;
 
 /// Checks every record of a table, in parallel, then adds a warning to each
@@ -205,5 +205,155 @@ fn duplicate_warning(attribute: Attribute, kind: &str, value: &str, earlier: u32
         message: format!(
             "Row {earlier} has the same {kind} ({value}); the API will report this row as a conflict, so skip or merge one of the two"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::fields::Target;
+    use crate::table::{SourceFormat, SourceInfo};
+
+    fn table(rows: &[&[&str]]) -> Table {
+        Table {
+            source: SourceInfo {
+                path: PathBuf::from("inline.csv"),
+                format: SourceFormat::Csv {
+                    encoding: "UTF-8".to_string(),
+                    delimiter: b',',
+                },
+                sheet: None,
+                sheets: Vec::new(),
+                fingerprint: String::new(),
+            },
+            headers: vec![
+                "Name".into(),
+                "Email".into(),
+                "Phone".into(),
+                "Location".into(),
+            ],
+            header_row: 1,
+            records: rows
+                .iter()
+                .enumerate()
+                .map(|(index, cells)| Record {
+                    row: index as u32 + 2,
+                    fields: csv::StringRecord::from(cells.to_vec()),
+                })
+                .collect(),
+            notes: Vec::new(),
+        }
+    }
+
+    fn mapping() -> Mapping {
+        Mapping {
+            targets: vec![
+                Target::FullName,
+                Target::Email,
+                Target::Phone,
+                Target::Location,
+            ],
+        }
+    }
+
+    fn options() -> CheckOptions {
+        CheckOptions {
+            default_country: Some("US".to_string()),
+        }
+    }
+
+    fn warnings(row: &RowCheck) -> Vec<&str> {
+        row.issues
+            .iter()
+            .filter(|issue| issue.severity == Severity::Warning)
+            .map(|issue| issue.message.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn duplicates_warn_on_later_rows() {
+        let sheet = table(&[
+            &["Ana Smith", "ana.smith@Example.com", "313-555-0101", ""],
+            &["Ana Smith", " ana.smith@example.com ", "313-555-0102", ""],
+            &["Ana Smyth", "", "313-555-0101", ""],
+        ]);
+        let rows = check_table(&sheet, &mapping(), &options(), &Progress::new());
+        assert_eq!(rows.len(), 3);
+        assert!(rows.iter().all(RowCheck::is_ready));
+        assert!(warnings(&rows[0]).is_empty());
+        assert_eq!(warnings(&rows[1]).len(), 1);
+        assert!(warnings(&rows[1])[0].starts_with("Row 2 has the same email address"));
+        assert_eq!(warnings(&rows[2]).len(), 1);
+        assert!(warnings(&rows[2])[0].starts_with("Row 2 has the same phone number"));
+    }
+
+    #[test]
+    fn duplicates_count_per_location() {
+        let sheet = table(&[
+            &["Ana Smith", "ana@example.com", "", "AG-ONE1"],
+            &["Ana Smith", "ana@example.com", "", "AG-TWO2"],
+        ]);
+        let rows = check_table(&sheet, &mapping(), &options(), &Progress::new());
+        assert_eq!(rows[1].location.as_deref(), Some("AG-TWO2"));
+        assert!(warnings(&rows[1]).is_empty());
+    }
+
+    #[test]
+    fn read_notes_become_row_warnings() {
+        let mut sheet = table(&[&["Ana Smith", "ana@example.com", "", ""]]);
+        sheet.notes.push(ReadNote {
+            row: 2,
+            message: "Row 2 has 1 extra cell".to_string(),
+        });
+        let rows = check_table(&sheet, &mapping(), &options(), &Progress::new());
+        assert_eq!(warnings(&rows[0]), ["Row 2 has 1 extra cell"]);
+        assert_eq!(rows[0].issues[0].attribute, Attribute::Row);
+    }
+
+    #[test]
+    fn rows_keep_table_order() {
+        let cells: Vec<[String; 4]> = (0..5000)
+            .map(|index| {
+                [
+                    format!("Person {index}"),
+                    format!("p{index}@example.com"),
+                    String::new(),
+                    String::new(),
+                ]
+            })
+            .collect();
+        let rows: Vec<Vec<&str>> = cells
+            .iter()
+            .map(|row| row.iter().map(String::as_str).collect())
+            .collect();
+        let references: Vec<&[&str]> = rows.iter().map(Vec::as_slice).collect();
+        let progress = Progress::new();
+        let checked = check_table(&table(&references), &mapping(), &options(), &progress);
+        let numbers: Vec<u32> = checked.iter().map(|row| row.row).collect();
+        let expected: Vec<u32> = (2..5002).collect();
+        assert_eq!(numbers, expected);
+        assert_eq!(progress.done(), 5000);
+    }
+
+    #[test]
+    fn cancelled_check_returns_no_rows() {
+        let sheet = table(&[&["Ana Smith", "ana@example.com", "", ""]]);
+        let progress = Progress::new();
+        progress.cancel();
+        assert!(check_table(&sheet, &mapping(), &options(), &progress).is_empty());
+    }
+
+    #[test]
+    fn bad_location_is_an_error() {
+        let record = Record {
+            row: 2,
+            fields: csv::StringRecord::from(vec!["Ana Smith", "ana@example.com", "", "Main store"]),
+        };
+        let row = check_record(&record, &mapping(), &options());
+        assert!(!row.is_ready());
+        assert_eq!(row.issues[0].attribute, Attribute::Location);
+        assert_eq!(row.issues[0].column, Some(3));
     }
 }

@@ -420,3 +420,162 @@ pub fn is_location_id(text: &str) -> bool {
     };
     !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(cells: &[&str]) -> Record {
+        Record {
+            row: 2,
+            fields: csv::StringRecord::from(cells.to_vec()),
+        }
+    }
+
+    fn read(targets: Vec<Target>, cells: &[&str]) -> RowCheck {
+        let options = CheckOptions {
+            default_country: Some("CA".to_string()),
+        };
+        read_record(
+            &record(cells),
+            &ColumnPlan::new(&Mapping { targets }),
+            &options,
+        )
+    }
+
+    fn error_attributes(row: &RowCheck) -> Vec<Attribute> {
+        row.issues
+            .iter()
+            .filter(|issue| issue.severity == Severity::Error)
+            .map(|issue| issue.attribute)
+            .collect()
+    }
+
+    #[test]
+    fn first_address_group_with_a_value_wins() {
+        let targets = vec![
+            Target::Email,
+            Target::City { group: 1 },
+            Target::Street1 { group: 2 },
+            Target::City { group: 2 },
+            Target::Region { group: 2 },
+        ];
+        let row = read(
+            targets.clone(),
+            &["a@example.com", "", "1 Rue Rachel", "Montréal", "QC"],
+        );
+        let address = row.customer.address.unwrap_or_default();
+        assert_eq!(address.street_address.as_deref(), Some("1 Rue Rachel"));
+        assert_eq!(address.region_code.as_deref(), Some("CA-QC"));
+        assert_eq!(address.country_code.as_deref(), Some("CA"));
+
+        let row = read(
+            targets,
+            &["a@example.com", "Regina", "1 Rue Rachel", "Montréal", "QC"],
+        );
+        let address = row.customer.address.unwrap_or_default();
+        assert_eq!(address.city.as_deref(), Some("Regina"));
+        assert_eq!(address.street_address, None);
+    }
+
+    #[test]
+    fn street_lines_join_with_comma() {
+        let targets = vec![
+            Target::Phone,
+            Target::Street1 { group: 1 },
+            Target::Street2 { group: 1 },
+        ];
+        let row = read(targets, &["416 555 0142", "12 Elm St", "Unit 4"]);
+        let street = row
+            .customer
+            .address
+            .and_then(|address| address.street_address);
+        assert_eq!(street.as_deref(), Some("12 Elm St, Unit 4"));
+    }
+
+    #[test]
+    fn empty_address_cells_give_no_address() {
+        let row = read(
+            vec![Target::Email, Target::City { group: 1 }],
+            &["a@example.com", ""],
+        );
+        assert_eq!(row.customer.address, None);
+    }
+
+    #[test]
+    fn unknown_region_is_an_address_error() {
+        let row = read(
+            vec![Target::Email, Target::Region { group: 1 }],
+            &["a@example.com", "Narnia"],
+        );
+        assert_eq!(error_attributes(&row), [Attribute::Address]);
+        assert_eq!(row.issues[0].column, Some(1));
+    }
+
+    #[test]
+    fn whole_name_used_only_without_name_columns() {
+        let targets = vec![Target::Email, Target::GivenName, Target::FullName];
+        let row = read(targets.clone(), &["a@example.com", "Ana", "Smith, Bo"]);
+        assert_eq!(row.customer.given_name.as_deref(), Some("Ana"));
+        assert_eq!(row.customer.family_name, None);
+        let row = read(targets, &["a@example.com", "", "Smith, Bo"]);
+        assert_eq!(row.customer.given_name.as_deref(), Some("Bo"));
+        assert_eq!(row.customer.family_name.as_deref(), Some("Smith"));
+    }
+
+    #[test]
+    fn phones_use_the_row_country() {
+        let targets = vec![Target::Phone, Target::Country { group: 1 }];
+        let row = read(targets, &["0491 570 156", "Australia"]);
+        assert_eq!(row.customer.phone_numbers, ["+61491570156"]);
+    }
+
+    #[test]
+    fn consent_reads_any_yes() {
+        let targets = vec![Target::Email, Target::Consent, Target::Consent];
+        assert_eq!(
+            read(targets.clone(), &["a@example.com", "no", "yes"])
+                .customer
+                .permission_to_contact,
+            Some(true)
+        );
+        assert_eq!(
+            read(targets.clone(), &["a@example.com", "", "no"])
+                .customer
+                .permission_to_contact,
+            Some(false)
+        );
+        let unknown = read(targets, &["a@example.com", "maybe", ""]);
+        assert_eq!(unknown.customer.permission_to_contact, None);
+        assert!(unknown.has_warnings());
+        assert!(unknown.is_ready());
+        assert_eq!(
+            read(vec![Target::Email], &["a@example.com"])
+                .customer
+                .permission_to_contact,
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn no_contact_is_an_error() {
+        let row = read(vec![Target::FullName, Target::Email], &["Ana Smith", ""]);
+        assert_eq!(error_attributes(&row), [Attribute::Contact]);
+        let row = read(
+            vec![Target::FullName, Target::Email],
+            &["Ana Smith", "nope"],
+        );
+        assert_eq!(
+            error_attributes(&row),
+            [Attribute::EmailAddresses, Attribute::Contact]
+        );
+    }
+
+    #[test]
+    fn location_ids() {
+        assert!(is_location_id("AG-1234ABCD"));
+        assert!(is_location_id("ag-99zz"));
+        assert!(!is_location_id("AG-"));
+        assert!(!is_location_id("Main store"));
+    }
+}
