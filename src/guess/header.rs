@@ -330,7 +330,7 @@ pub const META: &[&str] = &[
     "anniversary",
 ];
 /// Words of columns about when, where from or how often something
-/// happened; they win even over consent words (`OPTIN_TIME`, `OPTIN_IP`).
+/// happened. They win even over consent words (`OPTIN_TIME`, `OPTIN_IP`).
 pub const RECORD_META: &[&str] = &[
     "date",
     "time",

@@ -57,7 +57,7 @@ pub fn guess_mapping(table: &Table) -> Mapping {
 enum Part {
     Street1,
     Street2,
-    /// Says only "address": a street line when its group has a city
+    /// Header with only the word "address": a street line when its group has a city
     /// column, else a whole address in one cell.
     StreetOrWhole,
     Whole,
@@ -84,7 +84,7 @@ enum Field {
         group_key: String,
         part: Part,
     },
-    /// The header names no field; the values may.
+    /// The header names no field, so the values decide.
     Unknown,
 }
 

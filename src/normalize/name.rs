@@ -3,7 +3,7 @@
 
 use super::collapse_spaces;
 
-/// A name split into its parts; either part may be missing.
+/// A name split into its parts, either of which may be missing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NameParts {
     pub given: Option<String>,
@@ -17,7 +17,7 @@ pub fn clean_name(text: &str) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
-/// Splits a whole name. `Family, Given` splits on the comma; otherwise the
+/// Splits a whole name. `Family, Given` splits on the comma. Otherwise the
 /// last word is the family name and the words before it the given name. A
 /// single word is a given name.
 pub fn split_full_name(text: &str) -> NameParts {

@@ -43,7 +43,7 @@ pub struct PhoneCell {
     pub warnings: Vec<PhoneWarning>,
 }
 
-/// One number read on its own; cached because parsing and validating cost
+/// One number read on its own, cached because parsing and validating cost
 /// several microseconds each and exports repeat numbers.
 type ParsedNumber = Result<(String, bool), PhoneError>;
 

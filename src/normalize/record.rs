@@ -370,7 +370,7 @@ fn read_emails(reader: &mut RowReader<'_>, plan: &ColumnPlan) -> Vec<String> {
     addresses
 }
 
-/// Reads consent: any column that grants it wins; a word no rule covers
+/// Reads consent. Any column that grants it wins, and a word no rule covers
 /// leaves it unknown (`None`) with a warning. No consent column means no
 /// consent.
 fn read_consent(reader: &mut RowReader<'_>, plan: &ColumnPlan) -> Option<bool> {
