@@ -15,7 +15,9 @@ pub struct Table {
     /// non-breaking spaces turned into spaces, trimmed). A column whose
     /// header cell is empty gets a placeholder such as `Column 7`.
     pub headers: Vec<String>,
-    /// Spreadsheet row number (1-based) of the header.
+    /// Spreadsheet row number (1-based) of the header, or 0 when the sheet
+    /// has no header row because its first row already contains data (the
+    /// headers are then placeholders such as `Column 1`).
     pub header_row: u32,
     /// Data records in file order, blank rows and title or total lines
     /// already left out.

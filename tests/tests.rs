@@ -4,3 +4,4 @@ mod auth;
 mod keychain;
 mod api;
 mod sandbox;
+mod source;
