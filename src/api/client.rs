@@ -131,7 +131,8 @@ impl Client {
         let body = wire::create_body(location, customer);
         let url = self.inner.customers_url.clone();
         let (status, bytes) = self.send(&context, url, Some(body)).await?;
-        wire::parse_single(&bytes).map_err(|reason| invalid_response(&context, status, reason))
+        wire::parse_single(&bytes, context.location.as_deref())
+            .map_err(|reason| invalid_response(&context, status, reason))
     }
 
     /// Lists one page of a location's customers (`GET /customers`), newest
@@ -155,7 +156,7 @@ impl Client {
             None => self.list_url(location, limit, None),
         };
         let (status, bytes) = self.send(&context, url.clone(), None).await?;
-        let document = wire::parse_list(&bytes)
+        let document = wire::parse_list(&bytes, Some(location))
             .map_err(|reason| invalid_response(&context, status, reason))?;
         let next_cursor = match document.next {
             Some(href) => Some(
@@ -213,7 +214,8 @@ impl Client {
         let context = self.customer_context(Method::GET, id);
         let url = self.customer_url(id);
         let (status, bytes) = self.send(&context, url, None).await?;
-        wire::parse_single(&bytes).map_err(|reason| invalid_response(&context, status, reason))
+        wire::parse_single(&bytes, context.location.as_deref())
+            .map_err(|reason| invalid_response(&context, status, reason))
     }
 
     /// Changes the attributes a patch names (`PATCH /customers/{id}`) and
@@ -228,7 +230,8 @@ impl Client {
         let body = wire::update_body(id, patch.to_attributes());
         let url = self.customer_url(id);
         let (status, bytes) = self.send(&context, url, Some(body)).await?;
-        wire::parse_single(&bytes).map_err(|reason| invalid_response(&context, status, reason))
+        wire::parse_single(&bytes, context.location.as_deref())
+            .map_err(|reason| invalid_response(&context, status, reason))
     }
 
     /// Deletes one customer (`DELETE /customers/{id}`) by its full id.

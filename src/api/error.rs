@@ -57,9 +57,9 @@ impl fmt::Display for Resource {
 /// A failed request to the customers API.
 ///
 /// No variant contains the token. Errors are built from the status, the
-/// response body and the cause of a transport failure, and the client
-/// replaces any copy of the token in a response body first, because a
-/// careless server may echo request headers into its error text.
+/// response body and the cause of a transport failure. The client first
+/// replaces any copy of the token in a response body, because a careless
+/// server may echo request headers into its error text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
     /// The base URL given to [`super::Client::new`] cannot be used.
@@ -295,6 +295,19 @@ impl ApiError {
             Self::NotFound { resource, .. } => not_found_message(resource),
             Self::Rejected { status, detail, .. } => rejected_message(*status, detail.as_deref()),
             Self::RateLimited { retry_after, .. } => rate_limited_message(*retry_after),
+            Self::ServerError { .. }
+            | Self::Redirected { .. }
+            | Self::TimedOut { .. }
+            | Self::ConnectionFailed { .. }
+            | Self::ResponseLost { .. }
+            | Self::InvalidResponse { .. } => self.transport_message(),
+        }
+    }
+
+    /// Returns the user message of a server failure, a redirect or a
+    /// transport failure.
+    fn transport_message(&self) -> String {
+        match self {
             Self::ServerError {
                 request, status, ..
             } => format!(
@@ -333,6 +346,8 @@ impl ApiError {
                  URL points at the Business API.",
                 request.host
             ),
+            // `user_message` handles every other variant itself.
+            other => format!("The request failed: {other}."),
         }
     }
 }
@@ -480,30 +495,15 @@ pub(crate) fn from_response(
             request,
             resource: context.resource.clone(),
         },
-        409 => match errors
-            .iter()
-            .find_map(|e| e.conflict(context.location.as_deref()))
-        {
-            Some(conflict) => ApiError::Conflict(conflict),
-            // A 409 that names no existing customer cannot be merged, so it
-            // is reported as a plain rejection with whatever text came.
-            None => ApiError::Rejected {
-                request,
-                status: 409,
-                detail,
-            },
-        },
+        409 => conflict_or_rejection(context, &errors, detail),
         429 => ApiError::RateLimited {
             request,
             retry_after: parse_retry_after(headers, SystemTime::now()),
         },
-        300..=399 => ApiError::Redirected {
+        code @ 300..=399 => ApiError::Redirected {
             request,
-            status: status.as_u16(),
-            location: headers
-                .get(LOCATION)
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_owned),
+            status: code,
+            location: header_text(headers, LOCATION),
         },
         code @ 500..=599 => ApiError::ServerError {
             request,
@@ -516,6 +516,32 @@ pub(crate) fn from_response(
             detail,
         },
     }
+}
+
+/// Returns the conflict a `409` names. A `409` that names no existing
+/// customer cannot be merged, so it becomes a plain rejection with
+/// whatever text came.
+fn conflict_or_rejection(
+    context: &ErrorContext,
+    errors: &[ErrorObject],
+    detail: Option<String>,
+) -> ApiError {
+    let location = context.location.as_deref();
+    match errors.iter().find_map(|error| error.conflict(location)) {
+        Some(conflict) => ApiError::Conflict(conflict),
+        None => ApiError::Rejected {
+            request: context.request.clone(),
+            status: 409,
+            detail,
+        },
+    }
+}
+
+fn header_text(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// Reads `Retry-After` as delay seconds or as an HTTP date (RFC 9110,

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::CustomerRecord;
+use super::error::qualify_customer_id;
 use crate::customer::Customer;
 
 /// Media type of every request and response body.
@@ -56,13 +57,18 @@ pub fn parse_attributes(attributes: &Value) -> Result<Customer, serde_json::Erro
 }
 
 /// Reads one resource object (`{"type", "id", "attributes", "relationships"}`).
-pub(crate) fn parse_record(resource: &Value) -> Result<CustomerRecord, String> {
-    let id = resource
+/// The location comes from the `businessLocation` relationship, else from
+/// the id, else from `request_location`; a bare `CUSTOMER-...` id is
+/// qualified with it.
+pub(crate) fn parse_record(
+    resource: &Value,
+    request_location: Option<&str>,
+) -> Result<CustomerRecord, String> {
+    let raw_id = resource
         .get("id")
         .and_then(Value::as_str)
         .filter(|id| !id.is_empty())
-        .ok_or("the customer has no id")?
-        .to_owned();
+        .ok_or("the customer has no id")?;
     let attributes = resource.get("attributes").unwrap_or(&Value::Null);
     let customer = if attributes.is_null() {
         Customer::default()
@@ -72,8 +78,10 @@ pub(crate) fn parse_record(resource: &Value) -> Result<CustomerRecord, String> {
     let location = resource
         .pointer("/relationships/businessLocation/data/id")
         .and_then(Value::as_str)
-        .map(str::to_owned)
-        .or_else(|| id.split_once(':').map(|(location, _)| location.to_owned()));
+        .or_else(|| raw_id.split_once(':').map(|(location, _)| location))
+        .or(request_location)
+        .map(str::to_owned);
+    let id = qualify_customer_id(raw_id, location.as_deref());
     Ok(CustomerRecord {
         id,
         location,
@@ -81,12 +89,15 @@ pub(crate) fn parse_record(resource: &Value) -> Result<CustomerRecord, String> {
     })
 }
 
-/// Reads a document whose `data` is one customer.
-pub(crate) fn parse_single(body: &[u8]) -> Result<CustomerRecord, String> {
+/// Reads a document whose `data` is one customer of `request_location`.
+pub(crate) fn parse_single(
+    body: &[u8],
+    request_location: Option<&str>,
+) -> Result<CustomerRecord, String> {
     let document: Value =
         serde_json::from_slice(body).map_err(|err| format!("the body is not JSON: {err}"))?;
     let data = document.get("data").ok_or("the body has no data member")?;
-    parse_record(data)
+    parse_record(data, request_location)
 }
 
 /// A list document: its customers and its `links.next`, if any.
@@ -97,7 +108,10 @@ pub(crate) struct ListDocument {
 
 /// Reads a document whose `data` is an array of customers. `links.next`
 /// may be a string or a link object with `href`, as JSON:API allows both.
-pub(crate) fn parse_list(body: &[u8]) -> Result<ListDocument, String> {
+pub(crate) fn parse_list(
+    body: &[u8],
+    request_location: Option<&str>,
+) -> Result<ListDocument, String> {
     let document: Value =
         serde_json::from_slice(body).map_err(|err| format!("the body is not JSON: {err}"))?;
     let items = match document.get("data") {
@@ -105,7 +119,10 @@ pub(crate) fn parse_list(body: &[u8]) -> Result<ListDocument, String> {
         Some(Value::Null) | None => &[],
         Some(_) => return Err("data is not an array".to_owned()),
     };
-    let customers = items.iter().map(parse_record).collect::<Result<_, _>>()?;
+    let customers = items
+        .iter()
+        .map(|item| parse_record(item, request_location))
+        .collect::<Result<_, _>>()?;
     let next = match document.pointer("/links/next") {
         Some(Value::String(href)) => Some(href.clone()),
         Some(Value::Object(link)) => link.get("href").and_then(Value::as_str).map(str::to_owned),
@@ -126,7 +143,7 @@ mod tests {
             "emailAddresses":["example@email.com"],"tags":null,"permissionToContact":true,
             "createdAt":"2019-08-24T14:15:22Z"},
             "relationships":{"businessLocation":{"data":{"type":"businessLocation","id":"AG-123"}}}}}"#;
-        let record = parse_single(body).expect("a record");
+        let record = parse_single(body, None).expect("a record");
         assert_eq!(record.id, "AG-123:CUSTOMER-123");
         assert_eq!(record.location.as_deref(), Some("AG-123"));
         assert_eq!(record.customer.given_name.as_deref(), Some("William"));
@@ -137,8 +154,16 @@ mod tests {
     #[test]
     fn location_from_id_when_relationship_missing() {
         let body = br#"{"data":{"type":"customers","id":"AG-9:CUSTOMER-1","attributes":{}}}"#;
-        let record = parse_single(body).expect("a record");
+        let record = parse_single(body, Some("AG-1")).expect("a record");
         assert_eq!(record.location.as_deref(), Some("AG-9"));
+    }
+
+    #[test]
+    fn bare_id_qualified_with_request_location() {
+        let body = br#"{"data":{"type":"customers","id":"CUSTOMER-1","attributes":{}}}"#;
+        let record = parse_single(body, Some("AG-1")).expect("a record");
+        assert_eq!(record.id, "AG-1:CUSTOMER-1");
+        assert_eq!(record.location.as_deref(), Some("AG-1"));
     }
 
     #[test]
@@ -147,12 +172,12 @@ mod tests {
             br#"{"data":[],"links":{"next":"https://h/business/customers?page%5Bcursor%5D=abc"}}"#;
         let as_object = br#"{"data":[],"links":{"next":{"href":"/customers?x=1"}}}"#;
         let last = br#"{"data":[],"links":{"next":""}}"#;
-        assert!(parse_list(as_string).expect("list").next.is_some());
+        assert!(parse_list(as_string, None).expect("list").next.is_some());
         assert_eq!(
-            parse_list(as_object).expect("list").next.as_deref(),
+            parse_list(as_object, None).expect("list").next.as_deref(),
             Some("/customers?x=1")
         );
-        assert!(parse_list(last).expect("list").next.is_none());
+        assert!(parse_list(last, None).expect("list").next.is_none());
     }
 
     #[test]

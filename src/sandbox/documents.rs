@@ -168,7 +168,8 @@ pub(super) fn injected_failure(status: u16) -> Response {
 }
 
 /// Returns the `409` response for an email or phone that is taken, in the
-/// given form. `style` must be `Guide` or `OpenApi`.
+/// given form. `Mixed` must be resolved to one of the two forms first and
+/// gives the OpenAPI form.
 pub(super) fn conflict(
     taken: &Taken,
     style: ConflictStyle,
@@ -176,35 +177,8 @@ pub(super) fn conflict(
     self_path: &str,
 ) -> Response {
     let entry = match style {
-        ConflictStyle::Guide => json!({
-            "status": "409",
-            "title": "Already exists",
-            "details": "A customers already exists with matching values",
-            "meta": {
-                "conflictingCustomerId": taken.existing_id,
-                "field": taken.field,
-                "fieldValue": taken.value,
-                "resourceType": "customers",
-            }
-        }),
-        ConflictStyle::OpenApi | ConflictStyle::Mixed => {
-            let bare_id = taken
-                .existing_id
-                .split_once(':')
-                .map_or(taken.existing_id.as_str(), |(_, bare)| bare);
-            json!({
-                "code": "ResourceAlreadyExists",
-                "title": "Already exists",
-                "detail": "A customers already exists with matching values",
-                "status": "409",
-                "meta": {
-                    "conflictingCustomerID": bare_id,
-                    "field": taken.field,
-                    "fieldValue": taken.value,
-                    "resourceType": "customers",
-                }
-            })
-        }
+        ConflictStyle::Guide => guide_conflict(taken),
+        ConflictStyle::OpenApi | ConflictStyle::Mixed => openapi_conflict(taken),
     };
     let body = json!({
         "errors": [entry],
@@ -212,4 +186,42 @@ pub(super) fn conflict(
         "links": { "self": { "href": self_path } }
     });
     document(StatusCode::CONFLICT, &body)
+}
+
+/// Builds a conflict entry in the guide's form: `details`, no `code`, and
+/// the full id under `conflictingCustomerId`.
+fn guide_conflict(taken: &Taken) -> Value {
+    json!({
+        "status": "409",
+        "title": "Already exists",
+        "details": "A customers already exists with matching values",
+        "meta": {
+            "conflictingCustomerId": taken.existing_id,
+            "field": taken.field,
+            "fieldValue": taken.value,
+            "resourceType": "customers",
+        }
+    })
+}
+
+/// Builds a conflict entry in the OpenAPI form: `detail`,
+/// `code: ResourceAlreadyExists`, and the bare `CUSTOMER-...` id under
+/// `conflictingCustomerID`.
+fn openapi_conflict(taken: &Taken) -> Value {
+    let bare_id = taken
+        .existing_id
+        .split_once(':')
+        .map_or(taken.existing_id.as_str(), |(_, bare)| bare);
+    json!({
+        "code": "ResourceAlreadyExists",
+        "title": "Already exists",
+        "detail": "A customers already exists with matching values",
+        "status": "409",
+        "meta": {
+            "conflictingCustomerID": bare_id,
+            "field": taken.field,
+            "fieldValue": taken.value,
+            "resourceType": "customers",
+        }
+    })
 }

@@ -50,15 +50,16 @@ impl FromStr for FailRule {
 pub struct FaultConfig {
     /// Delay before every customers request is handled.
     pub latency: Duration,
-    /// Error statuses to respond with. A `429` carries `Retry-After: 1`;
+    /// Error statuses to respond with. A `429` carries `Retry-After: 1`.
     /// `502` and `504` have an HTML body and `503` an empty one, as
-    /// gateways send them; other statuses use the JSON:API `errors` body.
+    /// gateways send them. Other statuses use the JSON:API `errors` body.
     pub fail: Vec<FailRule>,
     /// Share of requests whose connection closes without a response before
     /// the operation runs (nothing is stored).
     pub drop_before_commit: f64,
     /// Share of requests whose connection closes without a response after
-    /// the operation ran (for a create, the customer is stored).
+    /// the operation ran, whatever its outcome: a valid create without a
+    /// conflict has stored the customer.
     pub drop_after_commit: f64,
     /// Share of requests left without a response for `stall_duration`, after
     /// which the connection closes. Nothing is stored.

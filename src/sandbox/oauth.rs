@@ -41,20 +41,11 @@ pub(super) async fn issue_token(
             "the body must be an application/x-www-form-urlencoded form",
         );
     };
-    match form.get("grant_type").map(String::as_str) {
-        Some(JWT_BEARER_GRANT) => {}
-        Some(other) => {
-            return oauth_error(
-                "unsupported_grant_type",
-                &format!("grant_type {other} is not supported"),
-            );
-        }
-        None => return oauth_error("invalid_request", "grant_type is missing"),
-    }
-    let Some(assertion) = form.get("assertion").filter(|text| !text.trim().is_empty()) else {
-        return oauth_error("invalid_request", "assertion is missing");
+    let assertion = match read_grant(&form) {
+        Ok(assertion) => assertion,
+        Err((code, detail)) => return oauth_error(code, &detail),
     };
-    if let Err(detail) = check_assertion(&state, assertion.trim()) {
+    if let Err(detail) = check_assertion(&state, assertion) {
         tracing::debug!(
             reason = detail,
             "sandbox rejected a service-account assertion"
@@ -75,15 +66,24 @@ pub(super) async fn issue_token(
         "expires_in": expires_in,
         "scope": scope,
     });
-    (
-        StatusCode::OK,
-        [
-            (CONTENT_TYPE, "application/json"),
-            (CACHE_CONTROL, "no-store"),
-        ],
-        body.to_string(),
-    )
-        .into_response()
+    oauth_response(StatusCode::OK, &body)
+}
+
+/// Returns the assertion of a JWT bearer grant request, or the OAuth error
+/// code and description for a request that is not one.
+fn read_grant(form: &HashMap<String, String>) -> Result<&str, (&'static str, String)> {
+    match form.get("grant_type").map(String::as_str) {
+        Some(JWT_BEARER_GRANT) => {}
+        Some(other) => {
+            let detail = format!("grant_type {other} is not supported");
+            return Err(("unsupported_grant_type", detail));
+        }
+        None => return Err(("invalid_request", "grant_type is missing".to_owned())),
+    }
+    form.get("assertion")
+        .map(|text| text.trim())
+        .filter(|text| !text.is_empty())
+        .ok_or(("invalid_request", "assertion is missing".to_owned()))
 }
 
 /// Checks that the assertion is an RS256 JWT with the required claims and,
@@ -129,8 +129,14 @@ fn check_assertion(state: &AppState, assertion: &str) -> Result<(), String> {
 
 fn oauth_error(code: &str, description: &str) -> Response {
     let body = json!({ "error": code, "error_description": description });
+    oauth_response(StatusCode::BAD_REQUEST, &body)
+}
+
+/// Returns a token endpoint response, which must not be cached (RFC 6749,
+/// section 5.1).
+fn oauth_response(status: StatusCode, body: &Value) -> Response {
     (
-        StatusCode::BAD_REQUEST,
+        status,
         [
             (CONTENT_TYPE, "application/json"),
             (CACHE_CONTROL, "no-store"),
