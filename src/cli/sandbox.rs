@@ -181,3 +181,66 @@ fn config_from_args(args: SandboxArgs) -> Result<SandboxConfig, String> {
         log_requests: true,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn parse(args: &[&str]) -> Result<SandboxArgs, clap::Error> {
+        let mut argv = vec!["customer-importer", "sandbox"];
+        argv.extend_from_slice(args);
+        match Cli::try_parse_from(argv)?.command {
+            Some(Command::Sandbox(args)) => Ok(args),
+            other => panic!("expected the sandbox command, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn fault_flags_become_config() {
+        let args = parse(&[
+            "--port",
+            "0",
+            "--token",
+            "a",
+            "--token",
+            "b",
+            "--token-ttl-secs",
+            "30",
+            "--fail",
+            "500=0.05",
+            "--fail",
+            "429=0.02",
+            "--drop-after-commit",
+            "0.01",
+            "--stall",
+            "0.01",
+            "--rate-limit",
+            "50",
+            "--seed",
+            "7",
+            "--conflict-style",
+            "guide",
+        ])
+        .expect("valid flags");
+        let config = config_from_args(args).expect("valid config");
+        assert_eq!(config.tokens.len(), 2);
+        assert_eq!(config.token_ttl, Some(Duration::from_secs(30)));
+        assert_eq!(config.faults.fail.len(), 2);
+        assert_eq!(config.faults.fail[1].status, 429);
+        assert_eq!(config.faults.rate_limit, Some(50));
+        assert_eq!(config.seed, Some(7));
+        assert_eq!(config.conflict_style, ConflictStyle::Guide);
+        assert!(config.log_requests);
+    }
+
+    #[test]
+    fn bad_fault_values_rejected() {
+        assert!(parse(&["--fail", "500"]).is_err());
+        let too_much = parse(&["--drop-after-commit", "0.7", "--stall", "0.7"]).expect("parsed");
+        let error = config_from_args(too_much).expect_err("fractions above 1");
+        assert!(error.contains("more than 1"), "{error}");
+    }
+}
