@@ -419,7 +419,7 @@ fn same_origin_redirects() -> redirect::Policy {
 fn parse_base_url(base_url: &str) -> Result<Url, ApiError> {
     let text = base_url.trim();
     let url = Url::parse(text).map_err(|err| ApiError::InvalidBaseUrl {
-        url: text.to_owned(),
+        url: without_userinfo(text),
         reason: err.to_string(),
     })?;
     if !url.username().is_empty() || url.password().is_some() {
@@ -456,6 +456,19 @@ fn parse_base_url(base_url: &str) -> Result<Url, ApiError> {
         return Err(invalid_url(&url, "remove the part after ? or #"));
     }
     Ok(url)
+}
+
+/// Returns a URL text that failed to parse with any `user:password@` part
+/// of its authority replaced, so a password never reaches an error text.
+fn without_userinfo(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://<redacted>{}", &rest[at..]),
+        None => text.to_owned(),
+    }
 }
 
 fn invalid_url(url: &Url, reason: &str) -> ApiError {
@@ -543,6 +556,16 @@ mod tests {
         };
         assert!(!error.to_string().contains("hunter2"));
         assert!(!error.user_message().contains("hunter2"));
+    }
+
+    #[test]
+    fn unparsable_url_hides_password() {
+        let Err(error) = client("https://user:hunter2@exa mple.com/business") else {
+            panic!("a URL with a space in the host must be rejected");
+        };
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+        assert_eq!(without_userinfo("https://h/p@q"), "https://h/p@q");
+        assert_eq!(without_userinfo("no scheme"), "no scheme");
     }
 
     #[test]
