@@ -5,3 +5,4 @@ mod keychain;
 mod api;
 mod sandbox;
 mod source;
+mod check;
