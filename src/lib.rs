@@ -19,11 +19,13 @@ pub mod normalize;
 pub mod paths;
 pub mod preset;
 pub mod progress;
+pub mod report;
 pub mod sandbox;
 pub mod secret;
 pub mod settings;
 pub mod source;
 pub mod table;
+pub mod upload;
 
 /// Version and commit, as `--version` prints them.
 pub const VERSION: &str = concat!(

@@ -6,3 +6,5 @@ mod api;
 mod sandbox;
 mod source;
 mod check;
+mod upload;
+mod resume;

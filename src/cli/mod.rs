@@ -86,6 +86,39 @@ pub struct ImportArgs {
     /// Continues the unfinished run of this file and location instead of starting anew.
     #[arg(long)]
     pub resume: bool,
+
+    /// Requests sent at once at most; fewer while the server is busy.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub max_concurrency: u16,
+
+    /// Seconds to wait for each response before the request is retried.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout_secs: u64,
+
+    /// Does not add the tag "Imported YYYY-MM-DD" to the customers created.
+    #[arg(long)]
+    pub no_batch_tag: bool,
+
+    /// Lists the location's existing customers first and does not send rows whose email or phone is already on file.
+    #[arg(long)]
+    pub check_existing: bool,
+
+    /// Action for rows whose email or phone is already on file (default: list them as conflicts).
+    #[arg(long, value_name = "ACTION")]
+    pub on_conflict: Option<ConflictAction>,
+
+    /// Undoes run RUN_ID of FILE: deletes the customers it created and restores those it merged into.
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["resume", "check_existing", "on_conflict"])]
+    pub undo: Option<String>,
+}
+
+/// The `--on-conflict` choices of `import`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConflictAction {
+    /// Leave the existing customer alone and mark the row skipped.
+    Skip,
+    /// Add the row's new emails, phones and tags to the existing customer and fill its empty fields.
+    Merge,
 }
 
 /// Runs a subcommand on the given runtime and returns the process exit code.

@@ -1,0 +1,461 @@
+//! One try at one row: a create, a merge or an undo step, with each state
+//! change written to the journal before the request that depends on it.
+//!
+//! An attempt decides the row's fate as far as it can (an outcome, a retry
+//! after a delay, or a wait for a new token) and leaves scheduling to the
+//! dispatcher.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::journal::{JournalError, JournalWriter, Resolution, RowState, UndoState};
+use super::retry::RetryPolicy;
+use crate::api::{
+    ApiError, Client, Conflict, CustomerPatch, Merge, email_key, merge_patch, phone_key,
+};
+use crate::customer::Customer;
+
+/// State shared by every attempt of a session.
+#[derive(Debug)]
+pub(crate) struct Context {
+    pub client: Client,
+    pub writer: JournalWriter,
+    pub retry: RetryPolicy,
+    /// Resolution applied to conflicts as they are found; `None` leaves
+    /// them to the user.
+    pub on_conflict: Option<Resolution>,
+}
+
+/// The work left on one row.
+#[derive(Debug, Clone)]
+pub(crate) enum Work {
+    Create,
+    /// Merge the row into the customer it conflicts with. `planned` is the
+    /// patch already recorded in the journal, which must be sent as it is.
+    Merge {
+        conflict: Conflict,
+        planned: Option<Box<Merge>>,
+    },
+    /// Undo a create.
+    Delete {
+        customer_id: String,
+    },
+    /// Undo a merge.
+    Restore {
+        customer_id: String,
+        inverse: CustomerPatch,
+    },
+}
+
+/// One row and the work left on it in this session.
+#[derive(Debug, Clone)]
+pub(crate) struct Task {
+    pub row: u32,
+    pub location: String,
+    pub customer: Arc<Customer>,
+    pub work: Work,
+    /// Whether an earlier create request of the row lost its response.
+    pub ambiguous: bool,
+    /// Requests sent for the row in this session.
+    pub attempts: u32,
+    pub first_sent: Option<Instant>,
+    /// The row's state as last counted in the session's progress.
+    pub state: RowState,
+}
+
+/// Outcome of one attempt. The journal already has the row's new state.
+#[derive(Debug)]
+pub(crate) enum Attempt {
+    Finished(RowState),
+    Undone(UndoState),
+    /// The row moved to the state given and has more work (`task.work`).
+    Continue(RowState),
+    /// Try again after `delay`; `overload` when the server reported it is busy
+    /// (`429` or `5xx`), which lowers the concurrency.
+    Retry {
+        delay: Duration,
+        overload: bool,
+    },
+    /// The token was refused; the row waits for a new one.
+    Unauthorized,
+}
+
+/// Runs the task's next step.
+pub(crate) async fn run(context: &Context, task: &mut Task) -> Result<Attempt, JournalError> {
+    match task.work.clone() {
+        Work::Create => create(context, task).await,
+        Work::Merge { conflict, planned } => merge(context, task, conflict, planned).await,
+        Work::Delete { customer_id } => delete(context, task, &customer_id).await,
+        Work::Restore {
+            customer_id,
+            inverse,
+        } => restore(context, task, &customer_id, &inverse).await,
+    }
+}
+
+fn count_request(task: &mut Task) {
+    task.attempts += 1;
+    task.first_sent.get_or_insert_with(Instant::now);
+}
+
+async fn create(context: &Context, task: &mut Task) -> Result<Attempt, JournalError> {
+    context.writer.mark_sending(task.row).await?;
+    count_request(task);
+    let result = context
+        .client
+        .create_customer(&task.location, &task.customer)
+        .await;
+    match result {
+        Ok(record) => {
+            finish(
+                context,
+                task,
+                RowState::Created {
+                    customer_id: record.id,
+                },
+            )
+            .await
+        }
+        Err(err) => match err.conflict() {
+            Some(conflict) => on_conflict(context, task, conflict.clone()).await,
+            None => {
+                let lost = err.may_have_reached_server();
+                create_failed(context, task, &err, lost).await
+            }
+        },
+    }
+}
+
+async fn finish(context: &Context, task: &Task, state: RowState) -> Result<Attempt, JournalError> {
+    context.writer.set_state(task.row, state.clone()).await?;
+    Ok(Attempt::Finished(state))
+}
+
+/// Handles a failed create: a wait for a new token, a retry, or the row's
+/// final failure. `lost` is whether this request may have created the
+/// customer.
+async fn create_failed(
+    context: &Context,
+    task: &mut Task,
+    err: &ApiError,
+    lost: bool,
+) -> Result<Attempt, JournalError> {
+    task.ambiguous |= lost;
+    if err.needs_new_token() {
+        context.writer.requeue(task.row, lost).await?;
+        return Ok(Attempt::Unauthorized);
+    }
+    if let Some(retry) = retry_decision(&context.retry, task, err) {
+        context.writer.requeue(task.row, lost).await?;
+        return Ok(retry);
+    }
+    let state = RowState::Failed {
+        status: err.status(),
+        message: failure_message(task, err),
+    };
+    finish(context, task, state).await
+}
+
+/// Returns the retry to schedule for a retryable error, or `None` when the
+/// error is final or the row's retry budget is spent.
+fn retry_decision(policy: &RetryPolicy, task: &Task, err: &ApiError) -> Option<Attempt> {
+    if !err.is_retryable() {
+        return None;
+    }
+    let delay = policy.delay(task.attempts, err.retry_after());
+    let elapsed = task.first_sent.map_or(Duration::ZERO, |at| at.elapsed());
+    if !policy.allows_retry(task.attempts, elapsed, delay) {
+        tracing::warn!(
+            row = task.row,
+            attempts = task.attempts,
+            "giving up on the row: {err}"
+        );
+        return None;
+    }
+    tracing::debug!(
+        row = task.row,
+        attempt = task.attempts,
+        delay_ms = delay.as_millis(),
+        "retrying: {err}"
+    );
+    let overload = matches!(err.status(), Some(429 | 500..=599));
+    Some(Attempt::Retry { delay, overload })
+}
+
+fn failure_message(task: &Task, err: &ApiError) -> String {
+    let mut message = err.user_message();
+    if err.is_retryable() {
+        message = format!("Gave up after {} attempts. {message}", task.attempts);
+    }
+    if task.ambiguous {
+        message.push_str(
+            " An earlier attempt may have created this customer: look for it in Business App \
+             before sending the row again.",
+        );
+    }
+    message
+}
+
+/// Handles a `409` to a create: the row's own earlier request when the row
+/// is ambiguous and the existing customer is the row as sent, else a
+/// conflict, resolved at once when the run has a conflict resolution.
+async fn on_conflict(
+    context: &Context,
+    task: &mut Task,
+    conflict: Conflict,
+) -> Result<Attempt, JournalError> {
+    if task.ambiguous {
+        match settle(context, task, &conflict).await {
+            Ok(true) => {
+                tracing::info!(row = task.row, customer_id = %conflict.existing_id, "an earlier request of the row had created the customer");
+                let state = RowState::Created {
+                    customer_id: conflict.existing_id,
+                };
+                return finish(context, task, state).await;
+            }
+            Ok(false) => {}
+            Err(err) => return create_failed(context, task, &err, false).await,
+        }
+    }
+    match context.on_conflict {
+        Some(Resolution::Skip) => {
+            let reason = skip_reason(&conflict);
+            finish(context, task, RowState::Skipped { reason }).await
+        }
+        Some(Resolution::Merge) => {
+            let state = RowState::Merging {
+                conflict: conflict.clone(),
+            };
+            context.writer.set_state(task.row, state.clone()).await?;
+            task.work = Work::Merge {
+                conflict,
+                planned: None,
+            };
+            Ok(Attempt::Continue(state))
+        }
+        None => {
+            finish(
+                context,
+                task,
+                RowState::Conflict {
+                    conflict,
+                    note: None,
+                },
+            )
+            .await
+        }
+    }
+}
+
+/// Returns the reason recorded for a conflict the user chose to skip.
+pub fn skip_reason(conflict: &Conflict) -> String {
+    let what = match conflict.field.as_str() {
+        "emailAddresses" => "email address",
+        "phoneNumbers" => "phone number",
+        _ => "contact",
+    };
+    format!(
+        "Skipped: the {what} {} already belongs to customer {}.",
+        conflict.value, conflict.existing_id
+    )
+}
+
+/// Returns whether the customer a `409` names is the one this row's lost
+/// request created: same emails, phones and names, and not created by
+/// another row of this run.
+async fn settle(context: &Context, task: &Task, conflict: &Conflict) -> Result<bool, ApiError> {
+    let existing = context.client.get_customer(&conflict.existing_id).await?;
+    if !same_person(&existing.customer, &task.customer) {
+        return Ok(false);
+    }
+    let creator = context
+        .writer
+        .creator_of(conflict.existing_id.clone(), task.row)
+        .await;
+    // A journal read that fails here leaves the row a conflict, which is the
+    // safe reading: a conflict can be merged, a wrong "created" cannot.
+    Ok(matches!(creator, Ok(None)))
+}
+
+/// Returns whether two customers have the same emails, phones and names,
+/// compared as the API compares them.
+pub(crate) fn same_person(existing: &Customer, sent: &Customer) -> bool {
+    let keys = |items: &[String], key: fn(&str) -> String| {
+        let mut keys: Vec<String> = items.iter().map(|item| key(item)).collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    };
+    let name = |value: &Option<String>| value.as_deref().map(str::trim).unwrap_or("").to_owned();
+    keys(&existing.email_addresses, email_key) == keys(&sent.email_addresses, email_key)
+        && keys(&existing.phone_numbers, phone_key) == keys(&sent.phone_numbers, phone_key)
+        && name(&existing.given_name) == name(&sent.given_name)
+        && name(&existing.family_name) == name(&sent.family_name)
+}
+
+/// Merges the row into the existing customer: GET it, record the patch and
+/// its inverse, then PATCH. A patch recorded by an earlier attempt is sent
+/// as it is, because the customer may already carry it.
+async fn merge(
+    context: &Context,
+    task: &mut Task,
+    conflict: Conflict,
+    planned: Option<Box<Merge>>,
+) -> Result<Attempt, JournalError> {
+    count_request(task);
+    let merge = match planned {
+        Some(merge) => *merge,
+        None => {
+            let existing = match context.client.get_customer(&conflict.existing_id).await {
+                Ok(existing) => existing,
+                Err(err) => return merge_failed(context, task, conflict, &err).await,
+            };
+            let Some(merge) = merge_patch(&existing.customer, &task.customer) else {
+                return finish(context, task, RowState::Merged { conflict }).await;
+            };
+            context
+                .writer
+                .set_merging(task.row, conflict.clone(), merge.clone())
+                .await?;
+            task.work = Work::Merge {
+                conflict: conflict.clone(),
+                planned: Some(Box::new(merge.clone())),
+            };
+            merge
+        }
+    };
+    match context
+        .client
+        .update_customer(&conflict.existing_id, &merge.patch)
+        .await
+    {
+        Ok(_) => finish(context, task, RowState::Merged { conflict }).await,
+        Err(err) => merge_failed(context, task, conflict, &err).await,
+    }
+}
+
+async fn merge_failed(
+    context: &Context,
+    task: &mut Task,
+    conflict: Conflict,
+    err: &ApiError,
+) -> Result<Attempt, JournalError> {
+    if err.needs_new_token() {
+        return Ok(Attempt::Unauthorized);
+    }
+    if let Some(retry) = retry_decision(&context.retry, task, err) {
+        return Ok(retry);
+    }
+    let patch_recorded = matches!(
+        &task.work,
+        Work::Merge {
+            planned: Some(_),
+            ..
+        }
+    );
+    if patch_recorded && err.may_have_reached_server() {
+        // The PATCH may have been applied, so its inverse must stay for undo
+        // and the row stays `merging`: a resume sends the same patch again.
+        tracing::warn!(
+            row = task.row,
+            "merge left unconfirmed after retries: {err}"
+        );
+        return Ok(Attempt::Finished(RowState::Merging { conflict }));
+    }
+    let note = format!("Merge failed. {}", err.user_message());
+    context
+        .writer
+        .reopen_conflict(task.row, conflict.clone(), note.clone())
+        .await?;
+    Ok(Attempt::Finished(RowState::Conflict {
+        conflict,
+        note: Some(note),
+    }))
+}
+
+async fn delete(context: &Context, task: &mut Task, id: &str) -> Result<Attempt, JournalError> {
+    count_request(task);
+    match context.client.delete_customer(id).await {
+        // Already gone (an earlier attempt or a person in Business App).
+        Ok(()) | Err(ApiError::NotFound { .. }) => undone(context, task, UndoState::Deleted).await,
+        Err(err) => undo_failed(context, task, &err).await,
+    }
+}
+
+async fn restore(
+    context: &Context,
+    task: &mut Task,
+    id: &str,
+    inverse: &CustomerPatch,
+) -> Result<Attempt, JournalError> {
+    count_request(task);
+    match context.client.update_customer(id, inverse).await {
+        Ok(_) => undone(context, task, UndoState::Restored).await,
+        Err(err) => undo_failed(context, task, &err).await,
+    }
+}
+
+async fn undone(context: &Context, task: &Task, state: UndoState) -> Result<Attempt, JournalError> {
+    context.writer.set_undo(task.row, state.clone()).await?;
+    Ok(Attempt::Undone(state))
+}
+
+async fn undo_failed(
+    context: &Context,
+    task: &mut Task,
+    err: &ApiError,
+) -> Result<Attempt, JournalError> {
+    if err.needs_new_token() {
+        return Ok(Attempt::Unauthorized);
+    }
+    if let Some(retry) = retry_decision(&context.retry, task, err) {
+        return Ok(retry);
+    }
+    let message = err.user_message();
+    undone(context, task, UndoState::Failed { message }).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn customer(email: &str, phone: &str, given: &str) -> Customer {
+        Customer {
+            given_name: Some(given.to_owned()),
+            email_addresses: vec![email.to_owned()],
+            phone_numbers: vec![phone.to_owned()],
+            ..Customer::default()
+        }
+    }
+
+    #[test]
+    fn same_person_compares_as_the_api() {
+        let sent = customer("ann@Example.com", "+13135550100", "Ann");
+        let mut existing = customer("ann@example.com", "+13135550100", "Ann ");
+        existing.tags = vec!["Imported 2026-12-04".to_owned()];
+        assert!(same_person(&existing, &sent));
+
+        let other_name = customer("ann@example.com", "+13135550100", "Anna");
+        assert!(!same_person(&other_name, &sent));
+        let other_phone = customer("ann@example.com", "+13135550199", "Ann");
+        assert!(!same_person(&other_phone, &sent));
+        let mut more_emails = existing.clone();
+        more_emails
+            .email_addresses
+            .push("ann.work@example.com".to_owned());
+        assert!(!same_person(&more_emails, &sent));
+    }
+
+    #[test]
+    fn skip_reason_names_value_and_customer() {
+        let conflict = Conflict {
+            field: "phoneNumbers".to_owned(),
+            value: "+13135550100".to_owned(),
+            existing_id: "AG-1:CUSTOMER-2".to_owned(),
+        };
+        assert_eq!(
+            skip_reason(&conflict),
+            "Skipped: the phone number +13135550100 already belongs to customer AG-1:CUSTOMER-2."
+        );
+    }
+}
