@@ -8,3 +8,4 @@ mod source;
 mod check;
 mod upload;
 mod resume;
+mod gui;

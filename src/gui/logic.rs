@@ -1,0 +1,139 @@
+//! Per-frame work that draws nothing: receiving the results of background
+//! jobs within a time budget, and taking files dropped on the window.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::check::RowCheck;
+use crate::upload::journal::JournalRow;
+use crate::upload::{RunSummary, UndoPlan};
+
+use super::actions::{Action, PresetsUpdate};
+use super::app::ImporterApp;
+use super::backend::{KeychainProblem, LoadedToken, SandboxConnection, SavedToken};
+use super::connect::ServiceAccount;
+use super::state::Document;
+
+/// Time per frame spent applying background results; the rest waits for
+/// the next frame so the window stays responsive.
+const DRAIN_BUDGET: Duration = Duration::from_millis(8);
+/// How often the window repaints while a job with a progress bar runs.
+const PROGRESS_REPAINT: Duration = Duration::from_millis(100);
+
+/// Result of a background job.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    Sandbox(Result<SandboxConnection, String>),
+    TokenLoaded {
+        account: String,
+        result: Result<LoadedToken, KeychainProblem>,
+    },
+    TokenSaved(Result<SavedToken, KeychainProblem>),
+    TokenDeleted(Result<(), KeychainProblem>),
+    /// The access check, and the service account it signed in with when
+    /// the credential is a key file.
+    Access {
+        result: Result<(), String>,
+        signed_in: Option<ServiceAccount>,
+    },
+    /// A file dialog closed: the chosen path, or `None` when cancelled.
+    FileChosen(Option<PathBuf>),
+    KeyFileChosen(Option<PathBuf>),
+    /// A file was read and its mapping guessed.
+    FileRead(Result<Box<Document>, String>),
+    /// All rows checked for the document generation given.
+    Checked {
+        generation: u64,
+        rows: Vec<RowCheck>,
+    },
+    Presets(PresetsUpdate),
+    /// Every row of the run, read from the journal.
+    RunRows(Result<Vec<JournalRow>, String>),
+    /// The folder and number of report files written, or `None` when the
+    /// folder dialog was cancelled.
+    ReportsSaved(Result<Option<(PathBuf, usize)>, String>),
+    UndoPlanned(Result<UndoPlan, String>),
+    UnfinishedRuns(Result<Vec<RunSummary>, String>),
+    SettingsSaved(Result<(), String>),
+    LogFolderOpened(Result<(), String>),
+}
+
+impl ImporterApp {
+    /// Applies background results that arrived since the last frame, for at
+    /// most [`DRAIN_BUDGET`].
+    pub(crate) fn receive_events(&mut self, ctx: &egui::Context) {
+        let started = Instant::now();
+        while let Ok(event) = self.events.try_recv() {
+            if self.tasks.accept(&event) {
+                self.apply_outcome(event.outcome);
+            } else {
+                tracing::debug!(kind = ?event.kind, "dropped the result of a superseded task");
+            }
+            if started.elapsed() > DRAIN_BUDGET {
+                ctx.request_repaint();
+                break;
+            }
+        }
+        self.receive_upload_events(ctx, started);
+        let uploading = self.run.as_ref().is_some_and(|run| run.is_active());
+        let shows_progress = self.tasks.iter().any(|(_, task)| task.progress.is_some());
+        // The upload session's channel does not wake the window, so it is
+        // polled while a session runs.
+        if shows_progress || uploading {
+            ctx.request_repaint_after(PROGRESS_REPAINT);
+        }
+    }
+
+    /// Applies the events of the running upload session within what is
+    /// left of the frame's budget.
+    fn receive_upload_events(&mut self, ctx: &egui::Context, started: Instant) {
+        while started.elapsed() <= DRAIN_BUDGET {
+            let event = self
+                .run
+                .as_mut()
+                .and_then(|run| run.session.as_mut())
+                .and_then(|session| session.try_next_event());
+            let Some(event) = event else {
+                return;
+            };
+            self.apply_upload_event(event);
+        }
+        ctx.request_repaint();
+    }
+
+    fn apply_outcome(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Sandbox(result) => self.apply_sandbox(result),
+            Outcome::TokenLoaded { account, result } => self.apply_token_loaded(&account, result),
+            Outcome::TokenSaved(result) => self.apply_token_saved(result),
+            Outcome::TokenDeleted(result) => self.apply_token_deleted(result),
+            Outcome::Access { result, signed_in } => self.apply_access(result, signed_in),
+            Outcome::FileChosen(path) => self.apply_file_chosen(path),
+            Outcome::KeyFileChosen(path) => self.apply_key_file_chosen(path),
+            Outcome::FileRead(result) => self.apply_file_read(result),
+            Outcome::Checked { generation, rows } => self.apply_checked(generation, rows),
+            Outcome::Presets(update) => self.apply_presets_update(update),
+            Outcome::RunRows(result) => self.apply_run_rows(result),
+            Outcome::ReportsSaved(result) => self.apply_reports_saved(result),
+            Outcome::UndoPlanned(result) => self.apply_undo_planned(result),
+            Outcome::UnfinishedRuns(result) => self.apply_unfinished_runs(result),
+            Outcome::SettingsSaved(result) => self.apply_settings_saved(result),
+            Outcome::LogFolderOpened(result) => self.apply_log_folder_opened(result),
+        }
+    }
+
+    /// Opens the first file dropped on the window, whatever the screen.
+    pub(crate) fn take_dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped = ctx.input(|input| {
+            input
+                .raw
+                .dropped_files
+                .iter()
+                .map(|file| file.path().to_path_buf())
+                .find(|path| !path.as_os_str().is_empty())
+        });
+        if let Some(path) = dropped {
+            self.pending.push(Action::OpenFile(path));
+        }
+    }
+}

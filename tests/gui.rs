@@ -1,0 +1,546 @@
+//! The desktop app driven through `egui_kittest`: widgets are found by
+//! label and role, frames are stepped until a condition is true (never a
+//! sleep), and a few screens are compared with rendered snapshots.
+//!
+//! Each test runs the real app with its own `CUSTOMER_IMPORTER_HOME`-style
+//! folder (through `AppPaths::under`), an in-memory keychain and no native
+//! file dialogs, on its own tokio runtime.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use customer_importer::gui::{AppOptions, DEFAULT_WINDOW_SIZE, ImporterApp, TokenStore};
+use customer_importer::paths::AppPaths;
+use customer_importer::sandbox::{Sandbox, SandboxConfig};
+use customer_importer::secret::Secret;
+use customer_importer::settings::Settings;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::{Harness, SnapshotOptions};
+
+/// Maximum time a test waits for a condition before it fails. It guards
+/// against hangs and is not a speed requirement.
+const WAIT_LIMIT: Duration = Duration::from_secs(60);
+
+/// Pixels a snapshot may differ by and still match.
+const MAX_FAILED_PIXELS: usize = 50;
+
+/// A running app with the folder and runtime it uses.
+struct TestApp {
+    harness: Harness<'static, ImporterApp>,
+    home: tempfile::TempDir,
+    // Dropped last: background jobs of the app run on it.
+    runtime: tokio::runtime::Runtime,
+}
+
+impl TestApp {
+    /// Starts the app as on a first run: default settings, welcome shown.
+    fn first_run() -> Self {
+        Self::start(Settings::default(), None)
+    }
+
+    /// Starts the app with the welcome already dismissed.
+    fn returning(settings: Settings, file: Option<PathBuf>) -> Self {
+        let settings = Settings {
+            welcome_dismissed: true,
+            ..settings
+        };
+        Self::start(settings, file)
+    }
+
+    fn start(settings: Settings, file: Option<PathBuf>) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let home = tempfile::tempdir().expect("temporary home folder");
+        let options = AppOptions {
+            paths: Some(AppPaths::under(home.path().to_path_buf())),
+            settings,
+            file,
+            token_store: TokenStore::memory(),
+            file_dialogs: false,
+        };
+        let handle = runtime.handle().clone();
+        // A few pixels of text edges differ between runs of the software
+        // renderer; a real change of layout or text differs in thousands.
+        let snapshot_options = SnapshotOptions::new().max_failed_pixels(MAX_FAILED_PIXELS);
+        let harness = Harness::builder()
+            .with_size(egui::Vec2::from(DEFAULT_WINDOW_SIZE))
+            .with_options(snapshot_options)
+            .build_eframe(move |cc| ImporterApp::new(&cc.egui_ctx, handle, options));
+        Self {
+            harness,
+            home,
+            runtime,
+        }
+    }
+
+    /// Steps frames until `condition` is true, and fails after
+    /// [`WAIT_LIMIT`] naming the awaited condition.
+    fn step_until(
+        &mut self,
+        what: &str,
+        condition: impl Fn(&Harness<'static, ImporterApp>) -> bool,
+    ) {
+        let started = Instant::now();
+        loop {
+            self.harness.step();
+            if condition(&self.harness) {
+                return;
+            }
+            if started.elapsed() > WAIT_LIMIT {
+                let picture = self.save_render("timeout");
+                panic!("timed out waiting for {what}; the last frame is in {picture}");
+            }
+            std::thread::yield_now();
+        }
+    }
+
+    /// Steps until a widget with this exact label is on screen.
+    fn wait_for_label(&mut self, label: &str) {
+        self.step_until(&format!("\"{label}\" on screen"), |harness| {
+            harness.query_by_label(label).is_some()
+        });
+    }
+
+    /// Steps until some text on screen contains `fragment`.
+    fn wait_for_text(&mut self, fragment: &str) {
+        self.step_until(&format!("text containing \"{fragment}\""), |harness| {
+            harness.query_by_label_contains(fragment).is_some()
+        });
+    }
+
+    /// Clicks a widget, then steps two frames: one in which the app receives
+    /// the click and runs the action, one that draws the result.
+    fn click(&mut self, label: &str) {
+        self.harness.get_by_label(label).click();
+        self.harness.run_steps(2);
+    }
+
+    /// Renders the current frame into the temporary folder for a failure
+    /// message, and returns where it went (or why it could not).
+    fn save_render(&mut self, name: &str) -> String {
+        let path = std::env::temp_dir().join(format!("customer-importer-gui-{name}.png"));
+        match self.harness.render() {
+            Ok(image) => match image.save(&path) {
+                Ok(()) => path.display().to_string(),
+                Err(err) => format!("(not saved: {err})"),
+            },
+            Err(err) => format!("(not rendered: {err})"),
+        }
+    }
+
+    fn settings_file(&self) -> PathBuf {
+        AppPaths::under(self.home.path().to_path_buf()).settings_file()
+    }
+}
+
+/// A file dropped on the window, as the windowing system hands it over.
+#[derive(Debug)]
+struct DroppedPath(PathBuf);
+
+impl egui::DroppedFile for DroppedPath {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|err| err.to_string())
+    }
+}
+
+impl TestApp {
+    /// Drops a file on the window, as a user dragging it from a folder.
+    fn drop_file(&mut self, path: PathBuf) {
+        let file: std::sync::Arc<dyn egui::DroppedFile + Send + Sync> =
+            std::sync::Arc::new(DroppedPath(path));
+        self.harness.input_mut().dropped_files.push(file);
+        self.harness.run_steps(2);
+    }
+
+    /// Takes a snapshot with every customer id masked, since the sandbox
+    /// makes new random ids each run. The masks have one fixed width, as
+    /// the width of a random id's text varies.
+    fn snapshot_masking_ids(&mut self, name: &str) {
+        let rects: Vec<egui::Rect> = self
+            .harness
+            .query_all_by_label_contains("AG-SANDBOX:")
+            .map(|node| {
+                let rect = node.rect();
+                egui::Rect::from_min_size(rect.min, egui::vec2(190.0, rect.height()))
+            })
+            .collect();
+        for rect in rects {
+            self.harness.mask(rect);
+        }
+        self.harness.snapshot(name);
+    }
+
+    /// Chooses "Custom address" with this base URL and the sandbox's
+    /// location id, and waits for the token field.
+    fn use_custom_address(&mut self, base_url: &str) {
+        self.harness
+            .get_by_role_and_label(egui::accesskit::Role::RadioButton, "Custom address")
+            .click();
+        self.harness.run_steps(2);
+        let inputs = self
+            .harness
+            .get_all_by_role(egui::accesskit::Role::TextInput);
+        let url_field = inputs.into_iter().next().expect("the address field");
+        url_field.focus();
+        url_field.type_text(base_url);
+        self.harness.key_press(egui::Key::Enter);
+        self.harness.run_steps(2);
+        self.wait_for_label("Use token");
+        self.wait_until_idle();
+        let location_field = self.harness.get_by_label("Location id");
+        location_field.focus();
+        location_field.type_text("AG-SANDBOX");
+        self.harness.run_steps(1);
+    }
+
+    /// Pastes a token into the token field and presses "Use token".
+    fn type_token(&mut self, token: &str) {
+        let field = self
+            .harness
+            .get_by_role(egui::accesskit::Role::PasswordInput);
+        field.focus();
+        field.type_text(token);
+        self.harness.run_steps(1);
+        self.click("Use token");
+        // Saving the token adds a line above the buttons; wait for it so
+        // the next click lands where the button is drawn.
+        self.wait_until_idle();
+    }
+
+    fn wait_for_step(&mut self, step: &str) {
+        self.step_until(&format!("the {step} step"), |harness| {
+            harness.state().step_name() == step
+        });
+    }
+
+    /// Steps until no background job runs, then a few more frames so
+    /// what they produced is drawn.
+    fn wait_until_idle(&mut self) {
+        self.step_until("background jobs to finish", |harness| {
+            !harness.state().is_busy()
+        });
+        self.harness.run_steps(3);
+    }
+}
+
+/// Returns a sample file kept in the repository's `tests/` folder.
+fn sample(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(relative)
+}
+
+#[test]
+fn welcome_shows_on_first_run_and_is_remembered() {
+    let mut app = TestApp::first_run();
+    app.wait_for_label("Welcome to the customer importer");
+    app.wait_until_idle();
+    app.harness.snapshot("welcome");
+    app.click("Get started");
+    app.step_until("the welcome to close", |harness| {
+        harness
+            .query_by_label("Welcome to the customer importer")
+            .is_none()
+    });
+    let path = app.settings_file();
+    app.step_until("settings to be saved", |_| path.exists());
+    app.step_until("settings to record the dismissal", |_| {
+        Settings::load(&path).welcome_dismissed
+    });
+}
+
+#[test]
+fn token_is_masked_and_only_hint_shown() {
+    let token = "test-token-0123456789-3f9a";
+    let mut app = TestApp::returning(Settings::default(), None);
+    app.click("Demo");
+    app.wait_for_label("Token");
+    let field = app
+        .harness
+        .get_by_role(egui::accesskit::Role::PasswordInput);
+    field.focus();
+    field.type_text(token);
+    app.harness.step();
+    assert!(
+        app.harness.query_by_label_contains(token).is_none(),
+        "the typed token must not be shown"
+    );
+    app.click("Use token");
+    app.wait_for_text("Token in use: …3f9a");
+    assert!(app.harness.query_by_label_contains(token).is_none());
+    assert!(
+        app.harness
+            .query_by_role(egui::accesskit::Role::PasswordInput)
+            .is_none()
+    );
+}
+
+#[test]
+fn remembered_token_loads_at_next_start() {
+    let token = "remembered-token-abcdef-9b1c";
+    let mut app = TestApp::returning(Settings::default(), None);
+    app.click("Demo");
+    app.wait_for_label("Use token");
+    let field = app
+        .harness
+        .get_by_role(egui::accesskit::Role::PasswordInput);
+    field.focus();
+    field.type_text(token);
+    app.harness.step();
+    app.click("Use token");
+    app.wait_for_text("Token in use: …9b1c");
+    app.click("Replace token");
+    app.wait_for_label("Use token");
+    app.click("Sandbox (built in, safe to practise on: nothing leaves this computer)");
+    app.wait_for_text("The sandbox is running");
+    app.click("Demo");
+    app.wait_for_text("Token in use: …9b1c");
+}
+
+#[test]
+fn unreadable_file_shows_error_naming_it() {
+    let mut app = TestApp::returning(Settings::default(), Some(sample("cases/empty.csv")));
+    app.wait_for_text("empty.csv");
+    app.step_until("the reader to finish", |harness| {
+        !harness.state().is_busy_reading()
+    });
+    assert_eq!(app.harness.state().step_name(), "Open");
+    assert!(app.harness.query_by_label_contains("empty").is_some());
+}
+
+#[test]
+fn open_without_dialog_says_to_drag() {
+    let mut app = TestApp::returning(Settings::default(), None);
+    app.click("2. Open");
+    app.click("Choose file…");
+    app.wait_for_text("Drag the spreadsheet onto this window instead");
+}
+
+#[test]
+fn import_flow_with_conflict_merge() {
+    // One request at a time, so the rows are sent in file order and the
+    // later rows of each duplicate are the conflicts.
+    let settings = Settings {
+        max_concurrency: 1,
+        ..Settings::default()
+    };
+    let mut app = TestApp::returning(settings, None);
+    app.wait_for_text("The sandbox is running on this computer");
+    app.wait_until_idle();
+    app.harness.snapshot("connect");
+    app.click("Continue");
+    app.wait_for_step("Open");
+
+    // Rows 2 and 3 share an email, so the sandbox returns 409 for row 3.
+    app.drop_file(sample("cases/duplicate-emails.csv"));
+    app.wait_for_step("Map");
+    app.wait_until_idle();
+    app.harness.snapshot("mapping");
+    app.click("Continue to preview");
+    app.wait_for_step("Preview");
+    app.wait_until_idle();
+    app.harness.snapshot("preview");
+    assert!(app.harness.query_by_label("3 ready").is_some());
+
+    app.click("Continue with 3 ready rows");
+    app.wait_for_step("Upload");
+    app.click("Send 3 customers");
+    app.wait_for_step("Results");
+    app.wait_until_idle();
+    // Row 3 repeats row 2's email and row 4 its phone.
+    app.wait_for_label("Conflicts (2)");
+    app.click("Conflicts (2)");
+    app.wait_for_label("Merge all");
+    app.snapshot_masking_ids("results");
+    let first_merge = app
+        .harness
+        .get_all_by_label("Merge")
+        .next()
+        .expect("a conflict row");
+    first_merge.click();
+    app.harness.run_steps(2);
+    app.wait_for_label("Merged");
+    app.wait_until_idle();
+    assert_eq!(app.harness.query_all_by_label("Merged").count(), 1);
+    assert_eq!(app.harness.query_all_by_label("Merge").count(), 1);
+}
+
+#[test]
+fn preview_excludes_row_and_filters() {
+    let mut app = TestApp::returning(
+        Settings::default(),
+        Some(sample("cases/scientific-notation-phones.csv")),
+    );
+    app.wait_for_step("Map");
+    app.click("Continue to preview");
+    app.wait_for_step("Preview");
+    app.wait_until_idle();
+    let include_boxes = app.harness.query_all_by_label("Include").count();
+    assert!(include_boxes > 1);
+    app.harness
+        .get_all_by_label("Include")
+        .next()
+        .expect("a row")
+        .click();
+    app.harness.run_steps(2);
+    assert!(app.harness.query_by_label("1 excluded").is_some());
+    app.click("Show only rows with problems");
+    let shown = app.harness.query_all_by_label("Include").count();
+    assert!(
+        shown < include_boxes,
+        "the filter hides rows without problems"
+    );
+}
+
+#[test]
+fn fixed_cell_is_checked_again() {
+    let mut app = TestApp::returning(
+        Settings::default(),
+        Some(sample("cases/scientific-notation-phones.csv")),
+    );
+    app.wait_for_step("Map");
+    app.click("Continue to preview");
+    app.wait_for_step("Preview");
+    app.wait_until_idle();
+    assert!(app.harness.query_by_label("2 ready").is_some());
+
+    // Row 2's phone lost its digits to Excel's scientific notation.
+    app.harness
+        .get_all_by_label("Fix…")
+        .next()
+        .expect("row 2")
+        .click();
+    app.harness.run_steps(2);
+    app.wait_for_label("Fix row 2");
+    app.harness.snapshot("fix_row");
+    let field = app.harness.get_by_label("Mobile · Phone");
+    field.focus();
+    app.harness
+        .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    app.harness.run_steps(1);
+    app.harness
+        .get_by_label("Mobile · Phone")
+        .type_text("(313) 555-0142");
+    app.harness.run_steps(1);
+    app.click("Save and check again");
+    app.wait_for_label("3 ready");
+    app.wait_until_idle();
+    assert!(app.harness.query_by_label("Fix row 2").is_none());
+    assert!(app.harness.query_by_label("3 ready").is_some());
+}
+
+#[test]
+fn header_only_file_says_no_rows() {
+    let mut app = TestApp::returning(Settings::default(), Some(sample("cases/header-only.csv")));
+    app.wait_for_text("No customer rows found below the header");
+    app.wait_until_idle();
+    assert_eq!(app.harness.state().step_name(), "Open");
+}
+
+#[test]
+fn access_check_names_rejected_token() {
+    let mut app = TestApp::returning(Settings::default(), None);
+    let sandbox = Sandbox::start_on(
+        app.runtime.handle(),
+        SandboxConfig {
+            tokens: vec![Secret::new("accepted-token-0123456789")],
+            ..SandboxConfig::default()
+        },
+    )
+    .expect("test sandbox");
+    app.wait_until_idle();
+
+    app.use_custom_address(&sandbox.base_url());
+    app.type_token("rejected-token-0123456789");
+    app.click("Check");
+    app.wait_for_text("The API token was not accepted");
+
+    app.click("Replace token");
+    app.wait_for_label("Use token");
+    app.type_token("accepted-token-0123456789");
+    app.click("Check");
+    app.wait_for_text("The token and location id work.");
+}
+
+#[test]
+fn rejected_token_mid_run_asks_for_new() {
+    let mut app = TestApp::returning(Settings::default(), None);
+    let sandbox = Sandbox::start_on(
+        app.runtime.handle(),
+        SandboxConfig {
+            tokens: vec![Secret::new("new-token-0123456789")],
+            ..SandboxConfig::default()
+        },
+    )
+    .expect("test sandbox");
+    app.wait_until_idle();
+    app.use_custom_address(&sandbox.base_url());
+    // The sandbox does not know this token, as if it had expired.
+    app.type_token("old-token-0123456789");
+    app.click("Continue");
+    app.wait_for_step("Open");
+
+    app.drop_file(sample("cases/leading-zeros.csv"));
+    app.wait_for_step("Map");
+    app.click("Continue to preview");
+    app.wait_for_step("Preview");
+    app.wait_until_idle();
+    app.click("Continue with 3 ready rows");
+    app.click("Send 3 customers");
+    app.wait_for_label("A new token is needed");
+
+    let field = app
+        .harness
+        .get_by_role(egui::accesskit::Role::PasswordInput);
+    field.focus();
+    field.type_text("new-token-0123456789");
+    app.harness.run_steps(1);
+    app.click("Continue the upload");
+    app.wait_for_step("Results");
+    app.wait_until_idle();
+    assert!(app.harness.query_by_label("Created (3)").is_some());
+    assert_eq!(sandbox.customers("AG-SANDBOX").len(), 3);
+}
+
+#[test]
+fn key_file_signs_in_on_check() {
+    let mut app = TestApp::returning(Settings::default(), None);
+    let sandbox =
+        Sandbox::start_on(app.runtime.handle(), SandboxConfig::default()).expect("test sandbox");
+    let private_key =
+        std::fs::read_to_string(sample("keys/throwaway-rsa-private-pkcs1.pem")).expect("test key");
+    let key_file = app.home.path().join("service-account.json");
+    let key = serde_json::json!({
+        "type": "service_account",
+        "private_key_id": "gui-test-key",
+        "private_key": private_key,
+        "client_email": "importer@example.test",
+        "token_uri": sandbox.token_url(),
+        "assertionHeaderData": { "alg": "RS256", "kid": "gui-test-key" },
+        "assertionPayloadData": {
+            "aud": sandbox.token_url(),
+            "iss": "importer@example.test",
+            "sub": "importer@example.test",
+        },
+    });
+    std::fs::write(&key_file, key.to_string()).expect("write the key file");
+    app.wait_until_idle();
+    app.use_custom_address(&sandbox.base_url());
+
+    app.click("Service-account key file");
+    app.wait_for_label("Choose key file…");
+    app.drop_file(key_file);
+    app.wait_for_text("service-account.json");
+    assert!(app.harness.state().step_name() == "Connect");
+    app.click("Check");
+    app.wait_for_text("The token and location id work.");
+    app.click("Continue");
+    app.wait_for_step("Open");
+}
