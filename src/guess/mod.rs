@@ -131,10 +131,42 @@ pub fn guess_columns(table: &Table) -> MappingGuess {
 
 /// Classifies a header by its words. Returns the field and the reason.
 fn classify(words: &HeaderWords, has_geolocation: bool) -> (Field, String) {
-    let ignore = |reason: &str| (Field::Ignore, reason.to_string());
     if words.is_empty() {
         return (Field::Unknown, "The header is empty".to_string());
     }
+    if let Some(field) = classify_non_customer(words) {
+        return field;
+    }
+    if words.has_any(PHONE) {
+        return (Field::Phone, "The header names a phone number".to_string());
+    }
+    if words.has_any(EMAIL) {
+        return (
+            Field::Email,
+            "The header names an email address".to_string(),
+        );
+    }
+    if words.has_any(COMPANY) || words.has("business") && words.has("name") {
+        return (
+            Field::Ignore,
+            "The customer's company has no field in the API".to_string(),
+        );
+    }
+    if words.has_any(TAGS) || words.only(&["label"]) {
+        let reason = "The header names tags, labels, categories or groups";
+        return (Field::Tags, reason.to_string());
+    }
+    if let Some(field) = classify_address(words, has_geolocation) {
+        return field;
+    }
+    classify_name(words)
+}
+
+/// Recognises the columns that must win before any field word is read:
+/// fax numbers, identifiers, dates, consent, columns that describe another
+/// column (`E-mail Type`, `Phone 1 - Label`) and other people's details.
+fn classify_non_customer(words: &HeaderWords) -> Option<(Field, String)> {
+    let ignore = |reason: &str| Some((Field::Ignore, reason.to_string()));
     if words.has_any(FAX) {
         return ignore(
             "Fax numbers cannot take calls or text messages, so they are not sent as phone numbers",
@@ -148,7 +180,7 @@ fn classify(words: &HeaderWords, has_geolocation: bool) -> (Field, String) {
         return ignore("The column records when, where or how often, not a customer detail");
     }
     if let Some(field) = classify_consent(words) {
-        return field;
+        return Some(field);
     }
     let describes_other_column = words.has_any(META)
         || words.has("display") && words.has_any(EMAIL)
@@ -163,28 +195,7 @@ fn classify(words: &HeaderWords, has_geolocation: bool) -> (Field, String) {
     if words.has_any(OTHER_PERSON) {
         return ignore("The column is about someone other than the customer");
     }
-    if words.has_any(PHONE) {
-        return (Field::Phone, "The header names a phone number".to_string());
-    }
-    if words.has_any(EMAIL) {
-        return (
-            Field::Email,
-            "The header names an email address".to_string(),
-        );
-    }
-    if words.has_any(COMPANY) || words.has("business") && words.has("name") {
-        return ignore("The customer's company has no field in the API");
-    }
-    if words.has_any(TAGS) || words.only(&["label"]) {
-        return (
-            Field::Tags,
-            "The header names tags, labels, categories or groups".to_string(),
-        );
-    }
-    if let Some(field) = classify_address(words, has_geolocation) {
-        return field;
-    }
-    classify_name(words)
+    None
 }
 
 /// Consent columns, and the SMS-only and opt-out columns that look like
@@ -343,14 +354,14 @@ fn settle_with_values(
     reason: &str,
     profile: &ValueProfile,
 ) -> (Target, Confidence, String) {
-    let mostly = |share: f32| profile.sampled > 0 && share >= 0.8;
-    if mostly(profile.location_share) {
-        *field = Field::Ignore;
-        return (
-            Target::Location,
-            Confidence::High,
-            "The values are business location ids (AG-...)".to_string(),
-        );
+    if let Some((new_field, target, reason)) = values_override(field, profile) {
+        *field = new_field;
+        let confidence = if target == Target::Location {
+            Confidence::High
+        } else {
+            Confidence::Medium
+        };
+        return (target, confidence, reason.to_string());
     }
     let agree = |share: f32| {
         if profile.sampled == 0 || share >= 0.5 {
@@ -359,45 +370,46 @@ fn settle_with_values(
             Confidence::Low
         }
     };
-    match field {
-        Field::Phone => (
-            Target::Phone,
-            agree(profile.phone_share),
-            reason.to_string(),
-        ),
-        Field::Email => (
-            Target::Email,
-            agree(profile.email_share),
-            reason.to_string(),
-        ),
-        // Names never look like email addresses, so the values win.
-        Field::Unknown | Field::FullName | Field::Given | Field::Family | Field::FamilyOrWhole
-            if mostly(profile.email_share) =>
-        {
-            *field = Field::Email;
-            (
-                Target::Email,
-                Confidence::Medium,
-                "The values look like email addresses".to_string(),
-            )
+    let (target, confidence) = match field {
+        Field::Phone => (Target::Phone, agree(profile.phone_share)),
+        Field::Email => (Target::Email, agree(profile.email_share)),
+        Field::Given => (Target::GivenName, Confidence::High),
+        Field::Family => (Target::FamilyName, Confidence::High),
+        Field::FamilyOrWhole => (Target::FamilyName, Confidence::Medium),
+        Field::FullName => (Target::FullName, Confidence::High),
+        Field::Tags => (Target::Tags, Confidence::High),
+        Field::Consent => (Target::Consent, Confidence::High),
+        Field::Unknown | Field::Ignore | Field::Address { .. } => {
+            (Target::Ignore, Confidence::High)
         }
-        Field::Unknown if mostly(profile.phone_share) && profile.formatted_phone_share >= 0.5 => {
-            *field = Field::Phone;
-            (
-                Target::Phone,
-                Confidence::Medium,
-                "The values look like phone numbers".to_string(),
-            )
-        }
-        Field::Unknown | Field::Ignore => (Target::Ignore, Confidence::High, reason.to_string()),
-        Field::Given => (Target::GivenName, Confidence::High, reason.to_string()),
-        Field::Family => (Target::FamilyName, Confidence::High, reason.to_string()),
-        Field::FamilyOrWhole => (Target::FamilyName, Confidence::Medium, reason.to_string()),
-        Field::FullName => (Target::FullName, Confidence::High, reason.to_string()),
-        Field::Tags => (Target::Tags, Confidence::High, reason.to_string()),
-        Field::Consent => (Target::Consent, Confidence::High, reason.to_string()),
-        Field::Address { .. } => (Target::Ignore, Confidence::High, reason.to_string()),
+    };
+    (target, confidence, reason.to_string())
+}
+
+/// Returns the field the values prove when they outweigh the header:
+/// business location ids anywhere, email addresses under a name or unknown
+/// header (names never look like addresses), and formatted phone numbers
+/// under an unknown header.
+fn values_override(field: &Field, profile: &ValueProfile) -> Option<(Field, Target, &'static str)> {
+    let mostly = |share: f32| profile.sampled > 0 && share >= 0.8;
+    if mostly(profile.location_share) {
+        let reason = "The values are business location ids (AG-...)";
+        return Some((Field::Ignore, Target::Location, reason));
     }
+    let name_or_unknown = matches!(
+        field,
+        Field::Unknown | Field::FullName | Field::Given | Field::Family | Field::FamilyOrWhole
+    );
+    if name_or_unknown && mostly(profile.email_share) {
+        let reason = "The values look like email addresses";
+        return Some((Field::Email, Target::Email, reason));
+    }
+    let formatted_phones = mostly(profile.phone_share) && profile.formatted_phone_share >= 0.5;
+    if *field == Field::Unknown && formatted_phones {
+        let reason = "The values look like phone numbers";
+        return Some((Field::Phone, Target::Phone, reason));
+    }
+    None
 }
 
 /// Separate given and family columns win over whole-name columns; a French

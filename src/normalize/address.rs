@@ -55,6 +55,14 @@ pub fn split_address(cell: &str, default_country: Option<&str>) -> AddressParts 
         parts.pop();
     }
 
+    assign_street_and_city(parts, &mut result);
+    result
+}
+
+/// Reads what remains once country, postal code and region are taken off:
+/// the last part is the city and the parts before it the street. A single
+/// part is the street when it starts with a house number, else the city.
+fn assign_street_and_city(mut parts: Vec<String>, result: &mut AddressParts) {
     match parts.len() {
         0 => {}
         1 => {
@@ -70,7 +78,6 @@ pub fn split_address(cell: &str, default_country: Option<&str>) -> AddressParts 
             result.street = Some(parts.join(", "));
         }
     }
-    result
 }
 
 /// Cuts the cell into parts: on line breaks and commas when it has any,

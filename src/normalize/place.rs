@@ -76,21 +76,7 @@ fn build_places() -> Places {
     }
     for country in &all {
         let alpha2 = country.alpha2().to_string();
-        let mut keys = vec![country.alpha3().to_string()];
-        keys.push(country.iso_short_name().to_string());
-        keys.push(country.iso_long_name().to_string());
-        keys.extend(
-            country
-                .unofficial_name_list()
-                .iter()
-                .map(|name| name.to_string()),
-        );
-        keys.extend(
-            LANGUAGES
-                .iter()
-                .filter_map(|language| country.translations().get(language))
-                .map(|name| name.to_string()),
-        );
+        let keys = country_names(country);
         for key in keys {
             countries
                 .entry(lookup_key(&key))
@@ -108,6 +94,29 @@ fn build_places() -> Places {
         regions,
         names,
     }
+}
+
+/// Returns the alpha-3 code and every name of a country: the ISO short and
+/// long names, the unofficial names and the translations.
+fn country_names(country: &keshvar::Country) -> Vec<String> {
+    let mut names = vec![
+        country.alpha3().to_string(),
+        country.iso_short_name().to_string(),
+        country.iso_long_name().to_string(),
+    ];
+    names.extend(
+        country
+            .unofficial_name_list()
+            .iter()
+            .map(|name| name.to_string()),
+    );
+    names.extend(
+        LANGUAGES
+            .iter()
+            .filter_map(|language| country.translations().get(language))
+            .map(|name| name.to_string()),
+    );
+    names
 }
 
 fn subdivision_keys(country: &keshvar::Country, alpha2: &str) -> HashMap<String, String> {
