@@ -137,7 +137,7 @@ fn parse_number(text: &str, country: Option<&str>) -> ParsedNumber {
     }
     let invalid = || PhoneError::Invalid {
         value: text.to_string(),
-        country: country.unwrap_or("its country code").to_string(),
+        country: country.map_or_else(|| "its country".to_string(), super::place::country_name),
     };
     let number = phonenumber::parse(region, number_text).map_err(|_| invalid())?;
     if !phonenumber::is_valid(&number) {
@@ -229,6 +229,9 @@ mod tests {
         let cell = parse_phones("555-0123", Some("US"));
         assert!(cell.numbers.is_empty());
         assert_eq!(cell.errors.len(), 1);
+        let message = cell.errors[0].to_string();
+        assert!(message.contains("\"555-0123\""), "{message}");
+        assert!(message.contains("United States"), "{message}");
     }
 
     #[test]
