@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::customer::Customer;
 use crate::fields::Mapping;
-use crate::normalize::record::{ColumnPlan, read_record};
+use crate::normalize::record::{ColumnPlan, normalize_options, read_record};
 use crate::progress::Progress;
 use crate::table::{ReadNote, Record, Table};
 
@@ -110,6 +110,7 @@ pub fn check_table(
     progress: &Progress,
 ) -> Vec<RowCheck> {
     let plan = ColumnPlan::new(mapping);
+    let options = &normalize_options(options);
     progress.set_total(table.records.len() as u64);
     let mut rows = Vec::with_capacity(table.records.len());
     for chunk in table.records.chunks(CHUNK_ROWS) {
@@ -131,7 +132,11 @@ pub fn check_table(
 
 /// Checks one record on its own (no duplicate detection).
 pub fn check_record(record: &Record, mapping: &Mapping, options: &CheckOptions) -> RowCheck {
-    read_record(record, &ColumnPlan::new(mapping), options)
+    read_record(
+        record,
+        &ColumnPlan::new(mapping),
+        &normalize_options(options),
+    )
 }
 
 fn add_read_notes(rows: &mut [RowCheck], notes: &[ReadNote]) {

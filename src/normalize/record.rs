@@ -150,7 +150,25 @@ impl RowReader<'_> {
     }
 }
 
-/// Reads one record into the customer it would send.
+/// Returns the options with the default country as an ISO 3166-1 alpha-2
+/// code in upper case, so `us`, ` US ` and `Canada` all work. An unknown
+/// country is kept as typed, in upper case, and then matches no region or
+/// phone metadata.
+pub fn normalize_options(options: &CheckOptions) -> CheckOptions {
+    let default_country = options
+        .default_country
+        .as_deref()
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+        .map(|text| {
+            super::place::country_code(text)
+                .map_or_else(|| text.to_ascii_uppercase(), str::to_string)
+        });
+    CheckOptions { default_country }
+}
+
+/// Reads one record into the customer it would send. `options` must come
+/// from [`normalize_options`].
 pub fn read_record(record: &Record, plan: &ColumnPlan, options: &CheckOptions) -> RowCheck {
     let mut reader = RowReader {
         record,
@@ -528,6 +546,20 @@ mod tests {
         let targets = vec![Target::Phone, Target::Country { group: 1 }];
         let row = read(targets, &["0491 570 156", "Australia"]);
         assert_eq!(row.customer.phone_numbers, ["+61491570156"]);
+    }
+
+    #[test]
+    fn default_country_accepts_names_and_case() {
+        for text in ["us", " US ", "United States"] {
+            let options = CheckOptions {
+                default_country: Some(text.to_string()),
+            };
+            assert_eq!(
+                normalize_options(&options).default_country.as_deref(),
+                Some("US"),
+                "{text}"
+            );
+        }
     }
 
     #[test]
