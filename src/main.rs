@@ -1,6 +1,11 @@
 //! Entry point: parses the command line, sets up logging and the one tokio
 //! runtime, then opens the GUI or runs a subcommand.
 
+// No console window opens behind the app on Windows.
+// NOTE: a Windows console then shows none of the command line's output,
+// but output redirected to a file or pipe still arrives.
+#![cfg_attr(windows, windows_subsystem = "windows")]
+
 use std::process::ExitCode;
 
 use clap::Parser as _;
