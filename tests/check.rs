@@ -46,14 +46,14 @@ fn run_check(file: &Path, default_country: Option<&str>, sheet: Option<&str>) ->
     command.output().expect("the binary runs")
 }
 
-fn parse_lines(text: &str, what: &str) -> Result<BTreeMap<u64, Value>, String> {
+fn parse_lines(text: &str, label: &str) -> Result<BTreeMap<u64, Value>, String> {
     let mut rows = BTreeMap::new();
     for line in text.lines().filter(|line| !line.trim().is_empty()) {
         let value: Value = serde_json::from_str(line)
-            .map_err(|error| format!("{what}: bad JSON line {line:?}: {error}"))?;
+            .map_err(|error| format!("{label}: bad JSON line {line:?}: {error}"))?;
         let row = value["row"]
             .as_u64()
-            .ok_or_else(|| format!("{what}: line without a row: {line}"))?;
+            .ok_or_else(|| format!("{label}: line without a row: {line}"))?;
         rows.insert(row, value);
     }
     Ok(rows)
