@@ -9,11 +9,17 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use customer_importer::check::CheckOptions;
+use customer_importer::customer::Customer;
+use customer_importer::environment::Environment;
+use customer_importer::fields::{Mapping, Target};
 use customer_importer::gui::{AppOptions, DEFAULT_WINDOW_SIZE, ImporterApp, TokenStore};
 use customer_importer::paths::AppPaths;
 use customer_importer::sandbox::{Sandbox, SandboxConfig};
 use customer_importer::secret::Secret;
 use customer_importer::settings::Settings;
+use customer_importer::upload::journal::{Journal, NewRow, RunInfo};
+use customer_importer::upload::{RowState, RunOptions};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::{Harness, SnapshotOptions};
 
@@ -54,6 +60,16 @@ impl TestApp {
             .build()
             .expect("tokio runtime");
         let home = tempfile::tempdir().expect("temporary home folder");
+        Self::start_in(settings, file, home, runtime)
+    }
+
+    /// Starts the app in a home folder and on a runtime the test prepared.
+    fn start_in(
+        settings: Settings,
+        file: Option<PathBuf>,
+        home: tempfile::TempDir,
+        runtime: tokio::runtime::Runtime,
+    ) -> Self {
         let options = AppOptions {
             paths: Some(AppPaths::under(home.path().to_path_buf())),
             settings,
@@ -543,4 +559,88 @@ fn key_file_signs_in_on_check() {
     app.wait_for_text("The token and location id work.");
     app.click("Continue");
     app.wait_for_step("Open");
+}
+
+#[test]
+fn unfinished_run_offered_at_start() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let sandbox =
+        Sandbox::start_on(runtime.handle(), SandboxConfig::default()).expect("test sandbox");
+    let environment = Environment::Custom(sandbox.base_url());
+    let home = tempfile::tempdir().expect("temporary home folder");
+    let paths = AppPaths::under(home.path().to_path_buf());
+    record_unfinished_run(&paths, &environment, &sandbox.base_url());
+
+    let settings = Settings {
+        environment,
+        welcome_dismissed: true,
+        ..Settings::default()
+    };
+    let mut app = TestApp::start_in(settings, None, home, runtime);
+    app.wait_for_label("Unfinished imports");
+    app.wait_for_text("resume-me.csv");
+    app.click("Later");
+    app.wait_for_label("Use token");
+    app.type_token("any-token-0123456789");
+    let location_field = app.harness.get_by_label("Location id");
+    location_field.focus();
+    location_field.type_text("AG-SANDBOX");
+    app.harness.run_steps(1);
+
+    app.harness.get_by_label("File").click();
+    app.harness.run_steps(2);
+    app.click("Unfinished imports…");
+    app.wait_for_label("Resume");
+    app.click("Resume");
+    app.wait_for_step("Results");
+    app.wait_until_idle();
+    assert!(app.harness.query_by_label("Created (2)").is_some());
+    assert_eq!(sandbox.customers("AG-SANDBOX").len(), 2);
+}
+
+/// Records in the journal a run of two rows that was never sent, as one
+/// interrupted before its first request leaves it.
+fn record_unfinished_run(paths: &AppPaths, environment: &Environment, base_url: &str) {
+    let mut journal = Journal::open(&paths.journal_file()).expect("journal");
+    let info = RunInfo {
+        id: "00000000-0000-4000-8000-000000000001".to_owned(),
+        started_at: jiff::Timestamp::now(),
+        finished_at: None,
+        file_path: PathBuf::from("/nowhere/resume-me.csv"),
+        sheet: None,
+        fingerprint: "0".repeat(64),
+        headers: vec!["Email".to_owned()],
+        mapping: Mapping {
+            targets: vec![Target::Email],
+        },
+        check_options: CheckOptions::default(),
+        options: RunOptions::default(),
+        environment: environment.clone(),
+        base_url: base_url.to_owned(),
+        location: "AG-SANDBOX".to_owned(),
+        locations: vec!["AG-SANDBOX".to_owned()],
+        batch_tag: None,
+        undo_started_at: None,
+        undo_finished_at: None,
+    };
+    let rows: Vec<NewRow> = ["kim@example.com", "lou@example.com"]
+        .into_iter()
+        .enumerate()
+        .map(|(index, email)| NewRow {
+            row: index as u32 + 2,
+            location: "AG-SANDBOX".to_owned(),
+            customer: Customer {
+                email_addresses: vec![email.to_owned()],
+                permission_to_contact: Some(false),
+                ..Customer::default()
+            },
+            cells: vec![email.to_owned()],
+            state: RowState::Pending,
+        })
+        .collect();
+    journal.create_run(&info, &rows).expect("record the run");
 }

@@ -23,6 +23,7 @@ use super::mapping::MapAction;
 use super::open::OpenAction;
 use super::preview::PreviewAction;
 use super::results::ResultsAction;
+use super::run::RunModal;
 use super::run_modals::RunModalChoice;
 use super::state::Step;
 use super::tasks::TaskKind;
@@ -94,6 +95,9 @@ impl ImporterApp {
 
     fn dismiss_welcome(&mut self) {
         self.modal = None;
+        if !self.unfinished_runs.is_empty() {
+            self.modal = Some(Modal::Run(RunModal::Resume(self.unfinished_runs.clone())));
+        }
         self.settings.welcome_dismissed = true;
         self.save_settings();
     }

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::environment::Environment;
 use crate::report;
 use crate::secret::Secret;
 use crate::upload::journal::{Journal, JournalRow};
@@ -365,6 +366,16 @@ impl ImporterApp {
                 "Choose {} on the Connect step first",
                 run.info.environment.label()
             ));
+        }
+        // The built-in sandbox starts empty on a new port each time, so a
+        // run on an earlier one has nothing to go back to.
+        let connection = self.connect.connection();
+        if run.info.environment == Environment::Sandbox
+            && connection.is_ok_and(|connection| connection.base_url != run.info.base_url)
+        {
+            return Some(
+                "This import went to the sandbox of an earlier session, which is gone".to_owned(),
+            );
         }
         self.upload_credentials().err()
     }
