@@ -386,6 +386,27 @@ fn import_flow_with_conflict_merge() {
     app.wait_until_idle();
     assert_eq!(app.harness.query_all_by_label("Merged").count(), 1);
     assert_eq!(app.harness.query_all_by_label("Merge").count(), 1);
+
+    // With no file dialog, reports go to the data folder.
+    app.click("Save reports…");
+    app.wait_for_text("report files in");
+    let reports = AppPaths::under(app.home.path().to_path_buf())
+        .data_dir
+        .join("reports");
+    let report_count = std::fs::read_dir(&reports).expect("reports folder").count();
+    assert!(
+        report_count >= 2,
+        "{report_count} reports in {}",
+        reports.display()
+    );
+
+    // Undo deletes the customer the import created; the merge went into
+    // that same customer, so there is nothing else to restore.
+    app.click("Undo this import…");
+    app.wait_for_label("Undo this import?");
+    app.click("Delete 1 and restore 1");
+    app.wait_for_text("The import was undone (deleted: 1");
+    app.wait_until_idle();
 }
 
 #[test]

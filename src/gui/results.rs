@@ -9,7 +9,7 @@ use egui_extras::{Column, TableBuilder, TableRow};
 
 use crate::report::ReportKind;
 use crate::upload::journal::JournalRow;
-use crate::upload::{Resolution, RowState};
+use crate::upload::{Resolution, RowState, SessionKind};
 
 use super::run::RunState;
 use super::widgets;
@@ -96,8 +96,13 @@ fn buttons_ui(ui: &mut Ui, run: &RunState, actions: &mut Vec<ResultsAction>) {
         if widgets::button(ui, "Save reports…", busy) {
             actions.push(ResultsAction::SaveReports);
         }
-        let nothing_to_undo = (run.counts.created + run.counts.merged == 0)
-            .then_some("This import created or merged no customer");
+        let undone = run.counts.deleted + run.counts.restored > 0 && run.counts.undo_failed == 0;
+        let nothing_to_undo = if undone {
+            Some("This import was undone")
+        } else {
+            (run.counts.created + run.counts.merged == 0)
+                .then_some("This import created or merged no customer")
+        };
         if widgets::button(ui, "Undo this import…", busy.or(nothing_to_undo)) {
             actions.push(ResultsAction::Undo);
         }
@@ -109,6 +114,47 @@ fn buttons_ui(ui: &mut Ui, run: &RunState, actions: &mut Vec<ResultsAction>) {
         Some((true, message)) => widgets::error_label(ui, message),
         Some((false, message)) => widgets::success_label(ui, message),
         None => {}
+    }
+    session_status_ui(ui, run);
+}
+
+/// Shows a resolve or undo session while it runs, and how an undo ended.
+fn session_status_ui(ui: &mut Ui, run: &RunState) {
+    if run.is_active() {
+        let what = match run.kind {
+            Some(SessionKind::Undo) => "Undoing the import…",
+            _ => "Resolving conflicts…",
+        };
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(what);
+        });
+    }
+    if let Some(failure) = &run.failure {
+        widgets::error_label(ui, failure);
+    }
+    let Some(end) = run
+        .ended
+        .as_ref()
+        .filter(|end| end.kind == SessionKind::Undo)
+    else {
+        return;
+    };
+    let counts = end.counts;
+    let summary = format!(
+        "The import was undone (deleted: {}, restored: {}).",
+        counts.deleted, counts.restored
+    );
+    if counts.undo_failed > 0 {
+        widgets::warning_label(
+            ui,
+            &format!(
+                "{summary} {} rows could not be undone; press Undo again to retry them.",
+                counts.undo_failed
+            ),
+        );
+    } else {
+        widgets::success_label(ui, &summary);
     }
 }
 
