@@ -665,3 +665,23 @@ fn record_unfinished_run(paths: &AppPaths, environment: &Environment, base_url: 
         .collect();
     journal.create_run(&info, &rows).expect("record the run");
 }
+
+#[test]
+fn saved_preset_proposed_for_same_headers() {
+    let file = sample("cases/leading-zeros.csv");
+    let mut app = TestApp::returning(Settings::default(), Some(file.clone()));
+    app.wait_for_step("Map");
+    app.wait_until_idle();
+    let name_field = app.harness.get_by_role(egui::accesskit::Role::TextInput);
+    name_field.focus();
+    name_field.type_text("Phone export");
+    app.harness.run_steps(1);
+    app.click("Save preset");
+    app.wait_for_text("Saved the preset \"Phone export\".");
+    app.wait_until_idle();
+
+    app.drop_file(file);
+    app.wait_for_text("The saved preset \"Phone export\" matches 100% of these columns.");
+    app.click("Apply preset");
+    app.wait_for_text("Applied the preset \"Phone export\".");
+}
