@@ -475,12 +475,12 @@ fn progress_counts_bytes_and_fingerprint() {
 }
 
 /// Builds a zip archive from `(name, content)` entries.
-fn zip_of(entries: &[(String, String)]) -> Vec<u8> {
+fn zip_of<C: AsRef<[u8]>>(entries: &[(String, C)]) -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default();
     for (name, content) in entries {
         zip.start_file(name.as_str(), options).expect("zip entry");
-        zip.write_all(content.as_bytes()).expect("zip write");
+        zip.write_all(content.as_ref()).expect("zip write");
     }
     zip.finish().expect("zip finish").into_inner()
 }
@@ -493,6 +493,11 @@ const DOCUMENT_RELS_NS: &str =
 /// Builds a minimal XLSX with one sheet per `(name, sheet body)`; the body
 /// is the XML inside `<worksheet>`.
 fn xlsx(sheets: &[(&str, String)]) -> Vec<u8> {
+    zip_of(&xlsx_entries(sheets))
+}
+
+/// Returns the zip entries of [`xlsx`], the sheets last.
+fn xlsx_entries(sheets: &[(&str, String)]) -> Vec<(String, Vec<u8>)> {
     let numbers = 1..=sheets.len();
     let overrides: String = numbers
         .clone()
@@ -536,19 +541,20 @@ fn xlsx(sheets: &[(&str, String)]) -> Vec<u8> {
         format!("<Relationships xmlns=\"{PACKAGE_RELS_NS}\">{links}</Relationships>");
 
     let mut entries = vec![
-        ("[Content_Types].xml".to_owned(), content_types),
-        ("_rels/.rels".to_owned(), package_rels),
-        ("xl/workbook.xml".to_owned(), workbook),
-        ("xl/_rels/workbook.xml.rels".to_owned(), workbook_rels),
+        ("[Content_Types].xml".to_owned(), content_types.into_bytes()),
+        ("_rels/.rels".to_owned(), package_rels.into_bytes()),
+        ("xl/workbook.xml".to_owned(), workbook.into_bytes()),
+        (
+            "xl/_rels/workbook.xml.rels".to_owned(),
+            workbook_rels.into_bytes(),
+        ),
     ];
     for (index, (_, body)) in sheets.iter().enumerate() {
         let name = format!("xl/worksheets/sheet{}.xml", index + 1);
-        entries.push((
-            name,
-            format!("<worksheet xmlns=\"{SPREADSHEET_NS}\">{body}</worksheet>"),
-        ));
+        let sheet = format!("<worksheet xmlns=\"{SPREADSHEET_NS}\">{body}</worksheet>");
+        entries.push((name, sheet.into_bytes()));
     }
-    zip_of(&entries)
+    entries
 }
 
 /// Returns a `<row>` of inline string cells starting at column A.
@@ -670,4 +676,67 @@ fn garbage_after_zip_signature_is_damaged() {
     bytes.extend_from_slice(&[0x55; 200]);
     let error = bytes_err(&bytes, "customers.xlsx");
     assert!(matches!(error, SourceError::Damaged { .. }), "{error}");
+}
+
+/// Returns the file that the workbook fuzz target reads for `data`: the
+/// first byte chooses a whole XLSX (0), a sheet's XML inside an XLSX (1),
+/// an ODS content.xml (2) or a whole XLS (3).
+fn fuzz_workbook_input(data: &[u8]) -> Option<(Vec<u8>, &'static str)> {
+    let (&mode, rest) = data.split_first()?;
+    let input = match mode % 4 {
+        0 => (rest.to_vec(), "fuzz.xlsx"),
+        1 => {
+            let mut entries = xlsx_entries(&[("Sheet1", String::new())]);
+            if let Some(sheet) = entries.last_mut() {
+                sheet.1 = rest.to_vec();
+            }
+            (zip_of(&entries), "fuzz.xlsx")
+        }
+        2 => {
+            let manifest = "<manifest:manifest xmlns:manifest=\"urn:oasis:names:tc:opendocument:\
+                            xmlns:manifest:1.0\"/>";
+            let entries = [
+                (
+                    "mimetype".to_owned(),
+                    b"application/vnd.oasis.opendocument.spreadsheet".to_vec(),
+                ),
+                (
+                    "META-INF/manifest.xml".to_owned(),
+                    manifest.as_bytes().to_vec(),
+                ),
+                ("content.xml".to_owned(), rest.to_vec()),
+            ];
+            (zip_of(&entries), "fuzz.ods")
+        }
+        _ => (rest.to_vec(), "fuzz.xls"),
+    };
+    Some(input)
+}
+
+/// Replays the inputs that once crashed a fuzz target (kept in
+/// fuzz/regressions) the way the targets read them. Reading may fail, but
+/// must not panic.
+#[test]
+fn fuzz_regressions_read_without_panic() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    let files = |target: &str| -> Vec<Vec<u8>> {
+        let entries = std::fs::read_dir(root.join(target)).expect("regressions folder");
+        entries
+            .map(|entry| std::fs::read(entry.expect("folder entry").path()).expect("input"))
+            .collect()
+    };
+    let options = ReadOptions::default();
+    let mut replayed = 0;
+    for data in files("text") {
+        source::read_bytes(&data, "fuzz.csv", &options, &Progress::new()).ok();
+        replayed += 1;
+    }
+    for data in files("workbook") {
+        let Some((bytes, name)) = fuzz_workbook_input(&data) else {
+            continue;
+        };
+        source::read_bytes(&bytes, name, &options, &Progress::new()).ok();
+        replayed += 1;
+    }
+    assert!(replayed >= 2, "only {replayed} regression inputs found");
 }

@@ -9,7 +9,20 @@ use customer_importer::source::{self, MAX_ROWS, ReadOptions};
 use customer_importer::table::Table;
 use libfuzzer_sys::fuzz_target;
 
+/// Replaces the panic hook of `libfuzzer-sys`, which aborts on every
+/// panic, with one that prints a single line. The reader catches panics
+/// inside `calamine` and reports a damaged workbook, and those caught
+/// panics must not end the run. A panic that escapes the reader still
+/// aborts, because `libfuzzer-sys` also catches it at the target's edge.
+fn print_panics_briefly() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| eprintln!("panic: {info}")));
+    });
+}
+
 fuzz_target!(|data: &[u8]| {
+    print_panics_briefly();
     match source::read_bytes(data, "fuzz.csv", &ReadOptions::default(), &Progress::new()) {
         Ok(table) => check_table(&table),
         Err(error) => {

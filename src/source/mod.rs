@@ -10,7 +10,7 @@
 mod detect;
 mod error;
 mod layout;
-mod ods_limit;
+mod ods_check;
 mod text;
 mod workbook;
 

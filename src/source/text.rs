@@ -196,11 +196,16 @@ impl Pass<'_> {
 /// row, and so is the record's own line feed. Records end at line feeds only (see
 /// [`strip_carriage_return`]) and the stream always ends with one (see
 /// [`TrailingNewline`]), so every record has consumed its line feed.
+///
+/// NOTE: a quote left open at the end of the file takes that added line
+/// feed into its cell, so the last record may be numbered one row early.
+/// Rows still always increase.
 #[derive(Debug, Default)]
 struct RowCounter {
     records: u64,
     /// Line breaks inside the cells of the records read so far.
     inner_breaks: u64,
+    previous: u32,
 }
 
 impl RowCounter {
@@ -210,8 +215,12 @@ impl RowCounter {
         self.records += 1;
         let bytes = record.as_byte_record().as_slice();
         self.inner_breaks += bytes.iter().filter(|&&byte| byte == b'\n').count() as u64;
-        let row = end_line.saturating_sub(self.inner_breaks + 1).max(1);
-        u32::try_from(row).unwrap_or(u32::MAX)
+        let row = end_line.saturating_sub(self.inner_breaks + 1);
+        let row = u32::try_from(row)
+            .unwrap_or(u32::MAX)
+            .max(self.previous.saturating_add(1));
+        self.previous = row;
+        row
     }
 }
 
@@ -391,6 +400,11 @@ mod tests {
         assert_eq!(rows("a,b\r\n\r\n1,2\r\n,\r\n3,4\r\n"), [1, 2, 3, 4, 5]);
         assert_eq!(rows("a,b\r\n\r\n\r\n1,2"), [1, 2, 3, 4]);
         assert_eq!(rows("a\n\n\nb"), [1, 4]);
+    }
+
+    #[test]
+    fn rows_increase_with_unclosed_quote() {
+        assert_eq!(rows("a,b\r\n1,2\r\n3,\"x\r\ny"), [1, 2, 3]);
     }
 
     #[test]

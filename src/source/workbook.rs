@@ -19,7 +19,7 @@ use csv::StringRecord;
 use super::detect::Container;
 use super::error::SourceError;
 use super::layout::{self, MergedRange, RawTable, TableBuilder};
-use super::ods_limit;
+use super::ods_check::{self, OdsCheck};
 use super::{ReadOptions, overflow_error};
 use crate::progress::Progress;
 use crate::table::{Record, SourceFormat};
@@ -204,12 +204,7 @@ impl<'a> Book<'a> {
                 .map(Book::Xls)
                 .map_err(|error| xls_error(path, error)),
             Container::Ods => {
-                if ods_limit::exceeds_cells(bytes, super::MAX_CELLS as u64) {
-                    return Err(SourceError::TooManyCells {
-                        path: path.to_owned(),
-                        limit: super::MAX_CELLS,
-                    });
-                }
+                check_ods(bytes, path)?;
                 Ods::new(cursor)
                     .map(Book::Ods)
                     .map_err(|error| ods_error(path, error))
@@ -279,6 +274,19 @@ impl<'a> Book<'a> {
             Book::Ods(_) => Vec::new(),
         };
         dimensions.iter().filter_map(merged_range).collect()
+    }
+}
+
+/// Rejects an ODS that would make `calamine` exhaust memory or never
+/// return (see [`ods_check`]).
+fn check_ods(bytes: &[u8], path: &Path) -> Result<(), SourceError> {
+    match ods_check::check(bytes, super::MAX_CELLS as u64) {
+        OdsCheck::Fits => Ok(()),
+        OdsCheck::TooManyCells => Err(SourceError::TooManyCells {
+            path: path.to_owned(),
+            limit: super::MAX_CELLS,
+        }),
+        OdsCheck::Damaged(detail) => Err(damaged(path, detail.to_owned())),
     }
 }
 
@@ -392,11 +400,16 @@ fn visit_range(
     Ok(())
 }
 
+/// Number of columns of an Excel or LibreOffice sheet (A to XFD).
+const MAX_SHEET_COLUMNS: usize = 16_384;
+
 /// Puts a cell's text at its column, padding the record with empty cells.
-/// Blank text is not stored, and a cell to the left of one already placed
-/// (out of order in a malformed file) is ignored.
+/// Blank text is not stored. A cell to the left of one already placed, or
+/// beyond the last column a sheet can have, exists only in a malformed
+/// file and is ignored.
 fn place_cell(record: &mut StringRecord, column: usize, text: &str) {
-    if layout::is_blank(text) || column < record.len() {
+    let out_of_place = column < record.len() || column >= MAX_SHEET_COLUMNS;
+    if out_of_place || layout::is_blank(text) {
         return;
     }
     while record.len() < column {
@@ -579,6 +592,7 @@ mod tests {
         place_cell(&mut record, 3, "  ");
         place_cell(&mut record, 1, "late");
         place_cell(&mut record, 4, "y");
+        place_cell(&mut record, MAX_SHEET_COLUMNS, "far");
         assert_eq!(record, StringRecord::from(vec!["", "", "x", "", "y"]));
     }
 
