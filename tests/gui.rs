@@ -532,6 +532,10 @@ fn rejected_token_mid_run_asks_for_new() {
     app.click("Continue with 3 ready rows");
     app.click("Send 3 customers");
     app.wait_for_label("A new token is needed");
+    app.click("Not now");
+    app.wait_for_text("Paused: the server refused the token.");
+    app.click("Paste a new token…");
+    app.wait_for_label("A new token is needed");
 
     let field = app
         .harness

@@ -17,6 +17,8 @@ pub(crate) enum UploadAction {
     Pause,
     Resume,
     Cancel,
+    /// Show the prompt for a new token again.
+    NewToken,
     ShowResults,
 }
 
@@ -197,10 +199,12 @@ fn status_ui(ui: &mut Ui, run: &RunState) {
 fn controls_ui(ui: &mut Ui, run: &RunState, actions: &mut Vec<UploadAction>) {
     ui.horizontal(|ui| {
         if run.is_active() {
-            if run.paused.is_some() {
-                let reason = (run.paused == Some(PauseReason::TokenRejected))
-                    .then_some("Paste a new token first");
-                if widgets::button(ui, "Resume", reason) {
+            if run.paused == Some(PauseReason::TokenRejected) {
+                if ui.button("Paste a new token…").clicked() {
+                    actions.push(UploadAction::NewToken);
+                }
+            } else if run.paused.is_some() {
+                if ui.button("Resume").clicked() {
                     actions.push(UploadAction::Resume);
                 }
             } else if ui.button("Pause").clicked() {

@@ -72,6 +72,12 @@ impl ImporterApp {
             UploadAction::Pause => control.iter().for_each(|control| control.pause()),
             UploadAction::Resume => control.iter().for_each(|control| control.resume()),
             UploadAction::Cancel => control.iter().for_each(|control| control.cancel()),
+            UploadAction::NewToken => {
+                self.modal = Some(Modal::Run(RunModal::NewToken {
+                    message: "The server refused the token, so the upload is paused.".to_owned(),
+                    input: String::new(),
+                }));
+            }
             UploadAction::ShowResults => self.step = Step::Results,
         }
     }
