@@ -13,6 +13,7 @@ mod layout;
 mod ods_check;
 mod text;
 mod workbook;
+mod xls_check;
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -37,8 +38,9 @@ pub const MAX_ROWS: usize = 200_000;
 
 /// Maximum number of non-blank cells read from one file, which bounds memory for very
 /// wide sheets (200,000 rows of 50 filled cells). Reading stops with
-/// [`SourceError::TooManyCells`] beyond it. For an ODS file, whose sheets
-/// `calamine` loads as dense grids, the grids' cells count, blank or not.
+/// [`SourceError::TooManyCells`] beyond it. For XLS and ODS files, whose
+/// sheets `calamine` loads as dense grids, the grids' cells count, blank
+/// or not.
 pub const MAX_CELLS: usize = 10_000_000;
 
 /// Choices that change what is read.

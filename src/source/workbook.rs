@@ -20,6 +20,7 @@ use super::detect::Container;
 use super::error::SourceError;
 use super::layout::{self, MergedRange, RawTable, TableBuilder};
 use super::ods_check::{self, OdsCheck};
+use super::xls_check;
 use super::{ReadOptions, overflow_error};
 use crate::progress::Progress;
 use crate::table::{Record, SourceFormat};
@@ -200,9 +201,17 @@ impl<'a> Book<'a> {
     fn open(bytes: &'a [u8], container: Container, path: &Path) -> Result<Self, SourceError> {
         let cursor = Cursor::new(bytes);
         match container {
-            Container::Xls => Xls::new(cursor)
-                .map(Book::Xls)
-                .map_err(|error| xls_error(path, error)),
+            Container::Xls => {
+                if xls_check::exceeds_cells(bytes, super::MAX_CELLS as u64) {
+                    return Err(SourceError::TooManyCells {
+                        path: path.to_owned(),
+                        limit: super::MAX_CELLS,
+                    });
+                }
+                Xls::new(cursor)
+                    .map(Book::Xls)
+                    .map_err(|error| xls_error(path, error))
+            }
             Container::Ods => {
                 check_ods(bytes, path)?;
                 Ods::new(cursor)
