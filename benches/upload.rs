@@ -6,7 +6,8 @@
 //! - Rate limit: the sandbox serves R requests per second (a token bucket
 //!   with one second of requests) and rejects the rest with `429` and
 //!   `Retry-After: 1`; the rate reached is compared with R, and the share of
-//!   requests answered `429` is reported.
+//!   requests answered `429` is reported. The bucket starts full, so the
+//!   first R requests pass at once; the last column leaves them out.
 //!
 //! Run with `cargo bench --bench upload`, or pick one scenario:
 //! `cargo bench --bench upload -- --rows 3000 --latency-ms 50 --rate-limit 100`.
@@ -57,7 +58,10 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    println!("scenario | rows | elapsed s | rows/s | target rows/s | share of target | 429 share");
+    println!(
+        "scenario | rows | elapsed s | rows/s | target rows/s | share of target | 429 share \
+         | share of target after the first second's burst"
+    );
     for scenario in scenarios {
         let measure = runtime.block_on(measure(&scenario))?;
         print_line(&scenario, &measure);
@@ -180,6 +184,24 @@ async fn measure(scenario: &Scenario) -> anyhow::Result<Measure> {
 }
 
 fn plan(sandbox: &RunningSandbox, rows: u32) -> UploadPlan {
+    let (table, checks) = synthetic_rows(rows);
+    let target = Target {
+        environment: Environment::Custom(sandbox.base_url()),
+        base_url: sandbox.base_url(),
+        location: sandbox.location().to_owned(),
+    };
+    UploadPlan::new(
+        &table,
+        checks,
+        Mapping::default(),
+        CheckOptions::default(),
+        target,
+    )
+}
+
+/// Returns a one-column table of `rows` rows and their checked customers,
+/// each with its own email and phone.
+fn synthetic_rows(rows: u32) -> (Table, Vec<RowCheck>) {
     let mut records = Vec::new();
     let mut checks = Vec::new();
     for row in 2..rows + 2 {
@@ -217,18 +239,7 @@ fn plan(sandbox: &RunningSandbox, rows: u32) -> UploadPlan {
         records,
         notes: Vec::new(),
     };
-    let target = Target {
-        environment: Environment::Custom(sandbox.base_url()),
-        base_url: sandbox.base_url(),
-        location: sandbox.location().to_owned(),
-    };
-    UploadPlan::new(
-        &table,
-        checks,
-        Mapping::default(),
-        CheckOptions::default(),
-        target,
-    )
+    (table, checks)
 }
 
 fn print_line(scenario: &Scenario, measure: &Measure) {
@@ -257,10 +268,14 @@ fn print_line(scenario: &Scenario, measure: &Measure) {
     } else {
         measure.rate_limited as f64 / measure.requests as f64
     };
+    // The sandbox's token bucket starts with one second of requests.
+    let burst = scenario.rate_limit.map_or(0.0, f64::from);
+    let steady_rate = (measure.created as f64 - burst) / seconds;
     println!(
-        "{name} | {} | {seconds:.1} | {rate:.1} | {target:.0} | {:.1} % | {:.2} %",
+        "{name} | {} | {seconds:.1} | {rate:.1} | {target:.0} | {:.1} % | {:.2} % | {:.1} %",
         measure.created,
         rate / target * 100.0,
-        share_429 * 100.0
+        share_429 * 100.0,
+        steady_rate / target * 100.0
     );
 }

@@ -20,6 +20,10 @@ pub const OUTCOME_HEADER: &str = "Import Outcome";
 pub const REASON_HEADER: &str = "Import Reason";
 pub const CUSTOMER_ID_HEADER: &str = "Vendasta Customer ID";
 
+/// Every header a report adds, in column order. Code that matches a
+/// re-opened report against a preset can leave these out.
+pub const ADDED_HEADERS: [&str; 3] = [OUTCOME_HEADER, REASON_HEADER, CUSTOMER_ID_HEADER];
+
 /// Characters that make a spreadsheet treat a cell as a formula (`=`, `+`,
 /// `-`, `@`) or that can hide one (TAB, CR).
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
@@ -168,7 +172,7 @@ fn write_report(path: &Path, headers: &[String], rows: &[&JournalRow]) -> Result
     let mut writer = csv::WriterBuilder::new().flexible(false).from_writer(file);
 
     let mut header_line: Vec<String> = headers.iter().map(|header| escape_cell(header)).collect();
-    header_line.extend([OUTCOME_HEADER, REASON_HEADER, CUSTOMER_ID_HEADER].map(str::to_owned));
+    header_line.extend(ADDED_HEADERS.map(str::to_owned));
     writer.write_record(&header_line).map_err(csv_error)?;
     for row in rows {
         writer
@@ -219,7 +223,24 @@ fn report_line(width: usize, row: &JournalRow) -> Vec<String> {
 
 /// Returns the outcome, reason and customer id columns of a row.
 fn describe(row: &JournalRow) -> (String, String, String) {
-    let (outcome, reason, id) = match &row.state {
+    let (outcome, reason, id) = state_columns(&row.state);
+    let outcome = match &row.undo {
+        Some(UndoState::Deleted) => format!("{outcome}, deleted by undo"),
+        Some(UndoState::Restored) => format!("{outcome}, restored by undo"),
+        Some(UndoState::Failed { .. }) => format!("{outcome}, undo failed"),
+        None => outcome.to_owned(),
+    };
+    let reason = match &row.undo {
+        Some(UndoState::Failed { message }) => {
+            format!("{reason} Undo failed: {message}").trim().to_owned()
+        }
+        _ => reason,
+    };
+    (outcome, reason, id)
+}
+
+fn state_columns(state: &RowState) -> (&'static str, String, String) {
+    match state {
         RowState::Created { customer_id } => ("created", String::new(), customer_id.clone()),
         RowState::Conflict { conflict, note } => {
             let mut reason = format!(
@@ -241,8 +262,8 @@ fn describe(row: &JournalRow) -> (String, String, String) {
         RowState::Merged { conflict } => (
             "merged",
             format!(
-                "Merged into the existing customer with the same {}.",
-                field_label(&conflict.field).to_lowercase()
+                "Merged into the existing customer {}.",
+                conflict.existing_id
             ),
             conflict.existing_id.clone(),
         ),
@@ -253,20 +274,7 @@ fn describe(row: &JournalRow) -> (String, String, String) {
             "The import stopped before this row was sent; resume it to send the row.".to_owned(),
             String::new(),
         ),
-    };
-    let outcome = match &row.undo {
-        Some(UndoState::Deleted) => format!("{outcome}, deleted by undo"),
-        Some(UndoState::Restored) => format!("{outcome}, restored by undo"),
-        Some(UndoState::Failed { .. }) => format!("{outcome}, undo failed"),
-        None => outcome.to_owned(),
-    };
-    let reason = match &row.undo {
-        Some(UndoState::Failed { message }) => {
-            format!("{reason} Undo failed: {message}").trim().to_owned()
-        }
-        _ => reason,
-    };
-    (outcome, reason, id)
+    }
 }
 
 fn field_label(field: &str) -> &str {

@@ -197,13 +197,19 @@ async fn faults_leave_each_row_once() {
     let mut session = uploader.start(plan(&sandbox, &table, checks), Secret::new(TOKEN));
     let end = finish(&mut session, |_| {}).await;
 
+    let journal = journal_rows(home.path(), session.run_id());
+    let failed: Vec<String> = journal
+        .iter()
+        .filter(|row| matches!(row.state, RowState::Failed { .. }))
+        .map(|row| format!("row {}: {:?}", row.row, row.state))
+        .collect();
+    assert!(failed.is_empty(), "failed rows: {failed:?}");
     let rows: Vec<u32> = (2..10_002).collect();
     assert_each_once(&sandbox, sandbox.location(), &rows);
     assert!(!end.cancelled);
     assert_eq!(end.counts.created, 10_000);
     assert_eq!(end.counts.total(), 10_000);
     assert_eq!(end.counts.unfinished(), 0);
-    let journal = journal_rows(home.path(), session.run_id());
     assert!(
         journal
             .iter()

@@ -35,8 +35,8 @@ use crate::source::{self, ReadOptions};
 use crate::table::Table;
 use crate::upload::journal::Journal;
 use crate::upload::{
-    Counts, PauseReason, Resolution, RunOptions, Session, SessionEnd, SessionKind, SessionSettings,
-    Target, UploadEvent, UploadPlan, Uploader,
+    Counts, PauseReason, Resolution, RunOptions, RunSummary, Session, SessionEnd, SessionKind,
+    SessionSettings, Target, UploadEvent, UploadPlan, Uploader,
 };
 
 /// Base URL on which `customer-importer sandbox` listens by default.
@@ -167,15 +167,7 @@ async fn start_or_resume(
     connection: &Connection,
 ) -> anyhow::Result<Session> {
     let table = read_table(args).await?;
-    let journal_path = uploader.journal_path().to_path_buf();
-    let fingerprint = table.source.fingerprint.clone();
-    let location = args.location.clone();
-    let resumable = tokio::task::spawn_blocking(move || {
-        Journal::open(&journal_path)?.find_resumable(&fingerprint, &location)
-    })
-    .await
-    .context("reading the run journal stopped unexpectedly")??;
-
+    let resumable = find_resumable(uploader, &table, &args.location).await?;
     check_access(connection, &args.location, args.timeout_secs).await?;
     if args.resume {
         let Some(run) = resumable else {
@@ -211,6 +203,23 @@ async fn start_or_resume(
         connection.base_url
     ));
     Ok(uploader.start(plan, connection.token.clone()))
+}
+
+/// Returns the newest unfinished run of the table's file to `location`.
+async fn find_resumable(
+    uploader: &Uploader,
+    table: &Table,
+    location: &str,
+) -> anyhow::Result<Option<RunSummary>> {
+    let journal_path = uploader.journal_path().to_path_buf();
+    let fingerprint = table.source.fingerprint.clone();
+    let location = location.to_owned();
+    let found = tokio::task::spawn_blocking(move || {
+        Journal::open(&journal_path)?.find_resumable(&fingerprint, &location)
+    })
+    .await
+    .context("reading the run journal stopped unexpectedly")??;
+    Ok(found)
 }
 
 async fn read_table(args: &ImportArgs) -> anyhow::Result<Table> {
@@ -555,26 +564,32 @@ fn say(line: &str) {
 
 fn print_outcome(end: &SessionEnd, reports: &Result<Vec<ReportFile>, String>) {
     let counts = &end.counts;
+    let state = if end.cancelled {
+        "cancelled"
+    } else {
+        "finished"
+    };
     if end.kind == SessionKind::Undo {
         say(&format!(
-            "Undo {}: {} deleted, {} restored, {} failed.",
-            if end.cancelled {
-                "cancelled"
-            } else {
-                "finished"
-            },
-            counts.deleted,
-            counts.restored,
-            counts.undo_failed
+            "Undo {state}: {} deleted, {} restored, {} failed.",
+            counts.deleted, counts.restored, counts.undo_failed
         ));
-    } else {
-        let state = if end.cancelled {
-            "cancelled"
-        } else {
-            "finished"
-        };
-        say(&format!("Import {state}: {}.", outcome_counts(counts)));
+        return;
     }
+    say(&format!("Import {state}: {}.", outcome_counts(counts)));
+    print_reports(reports);
+    say(&format!("Run id: {}", end.run_id));
+    if counts.unfinished() > 0 {
+        say("Rows are left to send: run the same command with --resume to continue.");
+    } else if counts.created + counts.merged > 0 {
+        say(&format!(
+            "To undo this import: customer-importer import FILE --location LOCATION --undo {}",
+            end.run_id
+        ));
+    }
+}
+
+fn print_reports(reports: &Result<Vec<ReportFile>, String>) {
     match reports {
         Ok(files) => {
             for file in files {
@@ -586,17 +601,6 @@ fn print_outcome(end: &SessionEnd, reports: &Result<Vec<ReportFile>, String>) {
             }
         }
         Err(message) => say(&format!("The reports could not be written: {message}")),
-    }
-    if end.kind != SessionKind::Undo {
-        say(&format!("Run id: {}", end.run_id));
-        if counts.unfinished() > 0 {
-            say("Rows are left to send: run the same command with --resume to continue.");
-        } else if counts.created + counts.merged > 0 {
-            say(&format!(
-                "To undo this import: customer-importer import FILE --location LOCATION --undo {}",
-                end.run_id
-            ));
-        }
     }
 }
 

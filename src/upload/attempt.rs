@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::journal::{JournalError, JournalWriter, Resolution, RowState, UndoState};
+use super::journal::{JournalError, JournalWriter, PendingWrite, Resolution, RowState, UndoState};
 use super::retry::RetryPolicy;
 use crate::api::{
     ApiError, Client, Conflict, CustomerPatch, Merge, email_key, merge_patch, phone_key,
@@ -66,15 +66,19 @@ pub(crate) struct Task {
 /// Outcome of one attempt. The journal already has the row's new state.
 #[derive(Debug)]
 pub(crate) enum Attempt {
-    Finished(RowState),
+    /// The row reached `RowState`; the write of that state, when it is
+    /// still being committed.
+    Finished(RowState, Option<PendingWrite>),
     Undone(UndoState),
     /// The row moved to the state given and has more work (`task.work`).
     Continue(RowState),
-    /// Try again after `delay`; `overload` when the server reported it is busy
-    /// (`429` or `5xx`), which lowers the concurrency.
+    /// Try again after `delay`. `overload` when the server reported it is
+    /// busy (`429` or `5xx`), which lowers the concurrency; `rate_limited`
+    /// for a `429`, which also sets a pace.
     Retry {
         delay: Duration,
         overload: bool,
+        rate_limited: bool,
     },
     /// The token was refused; the row waits for a new one.
     Unauthorized,
@@ -107,14 +111,10 @@ async fn create(context: &Context, task: &mut Task) -> Result<Attempt, JournalEr
         .await;
     match result {
         Ok(record) => {
-            finish(
-                context,
-                task,
-                RowState::Created {
-                    customer_id: record.id,
-                },
-            )
-            .await
+            let state = RowState::Created {
+                customer_id: record.id,
+            };
+            finish(context, task, state)
         }
         Err(err) => match err.conflict() {
             Some(conflict) => on_conflict(context, task, conflict.clone()).await,
@@ -126,9 +126,11 @@ async fn create(context: &Context, task: &mut Task) -> Result<Attempt, JournalEr
     }
 }
 
-async fn finish(context: &Context, task: &Task, state: RowState) -> Result<Attempt, JournalError> {
-    context.writer.set_state(task.row, state.clone()).await?;
-    Ok(Attempt::Finished(state))
+/// Ends the task with `state`, queued in the journal; the dispatcher awaits
+/// the commit while the next row is sent.
+fn finish(context: &Context, task: &Task, state: RowState) -> Result<Attempt, JournalError> {
+    let write = context.writer.queue_state(task.row, state.clone());
+    Ok(Attempt::Finished(state, Some(write)))
 }
 
 /// Handles a failed create: a wait for a new token, a retry, or the row's
@@ -153,7 +155,7 @@ async fn create_failed(
         status: err.status(),
         message: failure_message(task, err),
     };
-    finish(context, task, state).await
+    finish(context, task, state)
 }
 
 /// Returns the retry to schedule for a retryable error, or `None` when the
@@ -179,7 +181,12 @@ fn retry_decision(policy: &RetryPolicy, task: &Task, err: &ApiError) -> Option<A
         "retrying: {err}"
     );
     let overload = matches!(err.status(), Some(429 | 500..=599));
-    Some(Attempt::Retry { delay, overload })
+    let rate_limited = err.status() == Some(429);
+    Some(Attempt::Retry {
+        delay,
+        overload,
+        rate_limited,
+    })
 }
 
 fn failure_message(task: &Task, err: &ApiError) -> String {
@@ -198,7 +205,7 @@ fn failure_message(task: &Task, err: &ApiError) -> String {
 
 /// Handles a `409` to a create: the row's own earlier request when the row
 /// is ambiguous and the existing customer is the row as sent, else a
-/// conflict, resolved at once when the run has a conflict resolution.
+/// conflict.
 async fn on_conflict(
     context: &Context,
     task: &mut Task,
@@ -211,16 +218,26 @@ async fn on_conflict(
                 let state = RowState::Created {
                     customer_id: conflict.existing_id,
                 };
-                return finish(context, task, state).await;
+                return finish(context, task, state);
             }
             Ok(false) => {}
             Err(err) => return create_failed(context, task, &err, false).await,
         }
     }
+    resolve_conflict(context, task, conflict).await
+}
+
+/// Records a conflict, or resolves it at once when the run has a
+/// resolution: skipped, or marked `merging` and handed on as a merge.
+async fn resolve_conflict(
+    context: &Context,
+    task: &mut Task,
+    conflict: Conflict,
+) -> Result<Attempt, JournalError> {
     match context.on_conflict {
         Some(Resolution::Skip) => {
             let reason = skip_reason(&conflict);
-            finish(context, task, RowState::Skipped { reason }).await
+            finish(context, task, RowState::Skipped { reason })
         }
         Some(Resolution::Merge) => {
             let state = RowState::Merging {
@@ -234,15 +251,11 @@ async fn on_conflict(
             Ok(Attempt::Continue(state))
         }
         None => {
-            finish(
-                context,
-                task,
-                RowState::Conflict {
-                    conflict,
-                    note: None,
-                },
-            )
-            .await
+            let state = RowState::Conflict {
+                conflict,
+                note: None,
+            };
+            finish(context, task, state)
         }
     }
 }
@@ -311,7 +324,7 @@ async fn merge(
                 Err(err) => return merge_failed(context, task, conflict, &err).await,
             };
             let Some(merge) = merge_patch(&existing.customer, &task.customer) else {
-                return finish(context, task, RowState::Merged { conflict }).await;
+                return finish(context, task, RowState::Merged { conflict });
             };
             context
                 .writer
@@ -329,7 +342,7 @@ async fn merge(
         .update_customer(&conflict.existing_id, &merge.patch)
         .await
     {
-        Ok(_) => finish(context, task, RowState::Merged { conflict }).await,
+        Ok(_) => finish(context, task, RowState::Merged { conflict }),
         Err(err) => merge_failed(context, task, conflict, &err).await,
     }
 }
@@ -360,17 +373,18 @@ async fn merge_failed(
             row = task.row,
             "merge left unconfirmed after retries: {err}"
         );
-        return Ok(Attempt::Finished(RowState::Merging { conflict }));
+        return Ok(Attempt::Finished(RowState::Merging { conflict }, None));
     }
     let note = format!("Merge failed. {}", err.user_message());
     context
         .writer
         .reopen_conflict(task.row, conflict.clone(), note.clone())
         .await?;
-    Ok(Attempt::Finished(RowState::Conflict {
+    let state = RowState::Conflict {
         conflict,
         note: Some(note),
-    }))
+    };
+    Ok(Attempt::Finished(state, None))
 }
 
 async fn delete(context: &Context, task: &mut Task, id: &str) -> Result<Attempt, JournalError> {

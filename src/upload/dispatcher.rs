@@ -18,8 +18,8 @@ use tokio::time::Instant;
 use super::TokenRefresher;
 use super::attempt::{self, Attempt, Context, Task, Work};
 use super::events::{Command, PauseReason, RateMeter, UploadEvent, UploadProgress};
-use super::journal::{Counts, JournalError, RowState};
-use super::limiter::{Limiter, Ticket};
+use super::journal::{Counts, JournalError, RowState, UndoState};
+use super::limiter::{Limiter, Pacer, Response, Ticket};
 use crate::secret::Secret;
 
 /// Time between two progress events while something changes.
@@ -72,9 +72,9 @@ struct TokenState {
     /// Paused until a new token arrives.
     waiting: bool,
     refreshing: bool,
-    /// The current token came from the refresher and no request has
-    /// succeeded with it yet; a `401` then goes to the user instead of
-    /// refreshing in a loop.
+    /// Whether the current token came from the refresher and no request
+    /// has succeeded with it yet. A `401` then goes to the user, so the
+    /// session does not refresh in a loop.
     unproven_refresh: bool,
     results: mpsc::UnboundedSender<Result<Secret, String>>,
 }
@@ -96,7 +96,10 @@ pub(crate) struct Dispatcher {
     waiting: BinaryHeap<Reverse<Delayed>>,
     scheduled: u64,
     in_flight: JoinSet<Returned>,
+    /// Outcomes still being committed to the journal.
+    writes: JoinSet<Result<(), JournalError>>,
     limiter: Limiter,
+    pacer: Pacer,
     paused_by_user: bool,
     token: TokenState,
     refreshed: mpsc::UnboundedReceiver<Result<Secret, String>>,
@@ -133,7 +136,9 @@ impl Dispatcher {
             waiting: BinaryHeap::new(),
             scheduled: 0,
             in_flight: JoinSet::new(),
+            writes: JoinSet::new(),
             limiter: Limiter::new(setup.max_concurrency),
+            pacer: Pacer::new(std::time::Instant::now()),
             paused_by_user: false,
             token: TokenState {
                 refresher: setup.refresher,
@@ -179,6 +184,7 @@ impl Dispatcher {
                 break;
             }
             let next_due = self.waiting.peek().map(|Reverse(delayed)| delayed.due);
+            let paced_until = self.paced_until();
             tokio::select! {
                 Some(joined) = self.in_flight.join_next(), if !self.in_flight.is_empty() => {
                     match joined {
@@ -190,10 +196,17 @@ impl Dispatcher {
                     Some(command) => self.on_command(command),
                     None => self.commands_open = false,
                 },
+                Some(written) = self.writes.join_next(), if !self.writes.is_empty() => {
+                    self.on_written(written);
+                }
                 Some(token) = self.refreshed.recv() => self.on_refreshed(token),
                 () = sleep_until_due(next_due), if next_due.is_some() => self.promote_due(),
+                () = sleep_until_due(paced_until), if paced_until.is_some() => {}
                 _ = ticker.tick() => self.emit_progress(),
             }
+        }
+        while let Some(written) = self.writes.join_next().await {
+            self.on_written(written);
         }
         self.changed = true;
         self.emit_progress();
@@ -203,11 +216,32 @@ impl Dispatcher {
         }
     }
 
+    /// Returns whether a request may leave now, apart from the pace.
+    fn has_room(&self) -> bool {
+        !self.paused() && !self.stopping() && self.in_flight.len() < self.limiter.limit()
+    }
+
+    /// Returns when the pace lets the next ready row leave, if the pace is
+    /// all that keeps it waiting.
+    fn paced_until(&self) -> Option<Instant> {
+        if self.ready.is_empty() || !self.has_room() {
+            return None;
+        }
+        self.pacer
+            .next_send(std::time::Instant::now())
+            .map(Instant::from_std)
+    }
+
     fn dispatch_ready(&mut self) {
-        while !self.paused() && !self.stopping() && self.in_flight.len() < self.limiter.limit() {
+        while self.has_room() {
+            let now = std::time::Instant::now();
+            if self.pacer.next_send(now).is_some() {
+                break;
+            }
             let Some(mut task) = self.ready.pop_front() else {
                 break;
             };
+            self.pacer.on_dispatch(now);
             if matches!(task.work, Work::Create) {
                 self.counts.transfer(&task.state, &RowState::Sending);
                 task.state = RowState::Sending;
@@ -228,15 +262,23 @@ impl Dispatcher {
         }
     }
 
+    /// Moves the retries that are due to the front of the queue, in the
+    /// order they fell due: a retry waits only for its back-off, never for
+    /// every row behind it.
     fn promote_due(&mut self) {
         let now = Instant::now();
-        while let Some(Reverse(delayed)) = self.waiting.peek() {
-            if delayed.due > now {
-                break;
-            }
+        let mut due = Vec::new();
+        while self
+            .waiting
+            .peek()
+            .is_some_and(|Reverse(delayed)| delayed.due <= now)
+        {
             if let Some(Reverse(delayed)) = self.waiting.pop() {
-                self.ready.push_back(delayed.task);
+                due.push(delayed.task);
             }
+        }
+        for task in due.into_iter().rev() {
+            self.ready.push_front(task);
         }
     }
 
@@ -250,31 +292,17 @@ impl Dispatcher {
         self.changed = true;
         let attempt = match result {
             Ok(attempt) => attempt,
-            Err(err) => {
-                self.fail(format!(
-                    "{}. Nothing more is sent; resume the import once the problem is fixed.",
-                    error_chain(&err)
-                ));
-                return;
-            }
+            Err(err) => return self.fail_journal(&err),
         };
+        self.record_response(&attempt);
         match attempt {
-            Attempt::Finished(state) => {
-                self.count_finished(&mut task, state.clone());
-                self.emit(UploadEvent::RowFinished {
-                    row: task.row,
-                    state,
-                });
+            Attempt::Finished(state, write) => {
+                if let Some(write) = write {
+                    self.writes.spawn(write.committed());
+                }
+                self.on_finished(task, state);
             }
-            Attempt::Undone(state) => {
-                self.on_success();
-                self.counts.add_undo(&state);
-                self.finish_one();
-                self.emit(UploadEvent::RowUndone {
-                    row: task.row,
-                    state,
-                });
-            }
+            Attempt::Undone(state) => self.on_undone(&task, state),
             Attempt::Continue(state) => {
                 self.counts.transfer(&task.state, &state);
                 task.state = state;
@@ -282,11 +310,51 @@ impl Dispatcher {
                 task.first_sent = None;
                 self.ready.push_front(task);
             }
-            Attempt::Retry { delay, overload } => {
-                self.schedule_retry(task, ticket, delay, overload)
+            Attempt::Retry {
+                delay, overload, ..
+            } => {
+                if overload && self.limiter.on_overload(ticket) {
+                    tracing::debug!(
+                        concurrency = self.limiter.limit(),
+                        "server overloaded: fewer requests at once"
+                    );
+                }
+                self.schedule_retry(task, delay);
             }
             Attempt::Unauthorized => self.on_unauthorized(task, generation),
         }
+    }
+
+    /// Tells the pacer how the server handled the attempt's last request.
+    fn record_response(&mut self, attempt: &Attempt) {
+        let response = match attempt {
+            Attempt::Finished(..) | Attempt::Undone(_) | Attempt::Continue(_) => Response::Accepted,
+            Attempt::Retry {
+                rate_limited: true, ..
+            } => Response::RateLimited,
+            Attempt::Retry { .. } | Attempt::Unauthorized => Response::Other,
+        };
+        if self.pacer.on_response(std::time::Instant::now(), response) {
+            tracing::debug!(pace = self.pacer.pace(), "rate limited: pacing requests");
+        }
+    }
+
+    fn on_finished(&mut self, mut task: Task, state: RowState) {
+        self.count_finished(&mut task, state.clone());
+        self.emit(UploadEvent::RowFinished {
+            row: task.row,
+            state,
+        });
+    }
+
+    fn on_undone(&mut self, task: &Task, state: UndoState) {
+        self.on_success();
+        self.counts.add_undo(&state);
+        self.finish_one();
+        self.emit(UploadEvent::RowUndone {
+            row: task.row,
+            state,
+        });
     }
 
     fn count_finished(&mut self, task: &mut Task, state: RowState) {
@@ -308,13 +376,7 @@ impl Dispatcher {
         self.meter.record();
     }
 
-    fn schedule_retry(&mut self, mut task: Task, ticket: Ticket, delay: Duration, overload: bool) {
-        if overload && self.limiter.on_overload(ticket) {
-            tracing::debug!(
-                concurrency = self.limiter.limit(),
-                "server overloaded: fewer requests at once"
-            );
-        }
+    fn schedule_retry(&mut self, mut task: Task, delay: Duration) {
         self.requeued(&mut task);
         self.scheduled += 1;
         self.waiting.push(Reverse(Delayed {
@@ -425,6 +487,23 @@ impl Dispatcher {
             }
             Command::SetToken(token) => self.set_token(token),
             Command::Pause | Command::Resume => {}
+        }
+    }
+
+    /// Stops the session after a journal write failed: rows must not be
+    /// sent when their state cannot be recorded.
+    fn fail_journal(&mut self, err: &JournalError) {
+        self.fail(format!(
+            "{}. Nothing more is sent; resume the import once the problem is fixed.",
+            error_chain(err)
+        ));
+    }
+
+    fn on_written(&mut self, written: Result<Result<(), JournalError>, tokio::task::JoinError>) {
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => self.fail_journal(&err),
+            Err(err) => self.fail(format!("A journal write stopped unexpectedly: {err}")),
         }
     }
 

@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use super::existing::ExistingCustomers;
 use super::journal::{NewRow, RowState, RunInfo, RunOptions};
+use crate::api::Conflict;
 use crate::check::{CheckOptions, RowCheck, Severity};
 use crate::customer::Customer;
 use crate::environment::Environment;
@@ -100,6 +102,34 @@ impl UploadPlan {
             .count()
     }
 
+    /// Returns every business location the plan's ready rows go to, sorted.
+    pub fn locations(&self) -> Vec<String> {
+        let locations: BTreeSet<String> = self
+            .rows
+            .iter()
+            .filter(|row| row.excluded.is_none() && row.check.is_ready())
+            .map(|row| row_location(&row.check, &self.target.location))
+            .collect();
+        locations.into_iter().collect()
+    }
+
+    /// Returns the ready rows whose email or phone is already on file, with
+    /// the conflict each would meet, so the user can decide before sending.
+    /// `existing` comes from [`ExistingCustomers::load`] for
+    /// [`UploadPlan::locations`].
+    pub fn foreseen_conflicts(&self, existing: &ExistingCustomers) -> Vec<(u32, Conflict)> {
+        self.rows
+            .iter()
+            .filter(|row| row.excluded.is_none() && row.check.is_ready())
+            .filter_map(|row| {
+                let location = row_location(&row.check, &self.target.location);
+                existing
+                    .conflict_for(&location, &row.check.customer)
+                    .map(|conflict| (row.check.row, conflict))
+            })
+            .collect()
+    }
+
     /// Builds the journal records of the run: the run itself with the id
     /// `run_id`, and every row with its location, the customer as it will be sent
     /// (batch tag included) and its first state.
@@ -133,13 +163,19 @@ impl UploadPlan {
     }
 }
 
-fn new_row(row: PlanRow, default_location: &str, batch_tag: Option<&str>) -> NewRow {
-    let location = row
-        .check
+/// Returns the row's own location, or the run's when the row names none.
+fn row_location(check: &RowCheck, default_location: &str) -> String {
+    check
         .location
-        .clone()
-        .filter(|location| !location.trim().is_empty())
-        .unwrap_or_else(|| default_location.to_owned());
+        .as_deref()
+        .map(str::trim)
+        .filter(|location| !location.is_empty())
+        .unwrap_or(default_location)
+        .to_owned()
+}
+
+fn new_row(row: PlanRow, default_location: &str, batch_tag: Option<&str>) -> NewRow {
+    let location = row_location(&row.check, default_location);
     let state = if let Some(reason) = row.excluded {
         RowState::Skipped { reason }
     } else if row.check.is_ready() {
@@ -272,6 +308,42 @@ mod tests {
         assert!(
             matches!(&rows[3].state, RowState::Skipped { reason } if reason == "left out by user")
         );
+    }
+
+    #[test]
+    fn foreseen_conflicts_use_row_location() {
+        let mut other = check(3, "b@example.com");
+        other.location = Some("AG-OTHER".to_owned());
+        let rows = vec![
+            PlanRow {
+                cells: Vec::new(),
+                check: check(2, "a@example.com"),
+                excluded: None,
+            },
+            PlanRow {
+                cells: Vec::new(),
+                check: other,
+                excluded: None,
+            },
+        ];
+        let plan = plan(rows);
+        assert_eq!(plan.locations(), vec!["AG-DEFAULT", "AG-OTHER"]);
+
+        let mut existing = ExistingCustomers::default();
+        existing.add(
+            "AG-DEFAULT",
+            "AG-DEFAULT:CUSTOMER-1",
+            &check(9, "a@example.com").customer,
+        );
+        existing.add(
+            "AG-DEFAULT",
+            "AG-DEFAULT:CUSTOMER-2",
+            &check(9, "b@example.com").customer,
+        );
+        let foreseen = plan.foreseen_conflicts(&existing);
+        assert_eq!(foreseen.len(), 1, "row 3 goes to another location");
+        assert_eq!(foreseen[0].0, 2);
+        assert_eq!(foreseen[0].1.existing_id, "AG-DEFAULT:CUSTOMER-1");
     }
 
     #[test]

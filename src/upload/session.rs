@@ -92,27 +92,9 @@ pub(crate) async fn run(environment: Environment, job: Job) {
 async fn drive(environment: Environment, job: Job) -> Result<SessionEnd, String> {
     let kind = job.kind();
     let run_id = job.run_id().to_owned();
-    let path = environment.journal_path.clone();
-    let prepared = tokio::task::spawn_blocking(move || prepare(&path, job))
-        .await
-        .map_err(|err| format!("Preparing the run stopped unexpectedly: {err}"))?
-        .map_err(|err| journal_message(&err))?;
-
-    let client_options = environment.settings.client.clone();
-    let client = Client::new(&prepared.info.base_url, environment.token, client_options)
-        .map_err(|err| err.user_message())?;
-    let path = environment.journal_path.clone();
-    let writer_run = run_id.clone();
-    let writer = tokio::task::spawn_blocking(move || JournalWriter::spawn(&path, &writer_run))
-        .await
-        .map_err(|err| format!("Opening the run journal stopped unexpectedly: {err}"))?
-        .map_err(|err| journal_message(&err))?;
-    let context = Arc::new(Context {
-        client,
-        writer,
-        retry: environment.settings.retry.clone(),
-        on_conflict: prepared.info.options.on_conflict,
-    });
+    // `prepared` holds the run's lock until the session ends.
+    let prepared = prepare_off_thread(&environment.journal_path, job).await?;
+    let context = open_context(&environment, &prepared.info, &run_id).await?;
 
     let mut tasks = tasks_for(kind, &prepared.rows);
     if kind == SessionKind::Upload && prepared.info.options.check_existing {
@@ -141,6 +123,37 @@ async fn drive(environment: Environment, job: Job) -> Result<SessionEnd, String>
     });
     let end = dispatcher.run().await;
     conclude(&context, kind, &run_id, end).await
+}
+
+async fn prepare_off_thread(path: &Path, job: Job) -> Result<Prepared, String> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || prepare(&path, job))
+        .await
+        .map_err(|err| format!("Preparing the run stopped unexpectedly: {err}"))?
+        .map_err(|err| journal_message(&err))
+}
+
+/// Makes the client for the run's base URL and starts the journal writer.
+async fn open_context(
+    environment: &Environment,
+    info: &RunInfo,
+    run_id: &str,
+) -> Result<Arc<Context>, String> {
+    let client_options = environment.settings.client.clone();
+    let client = Client::new(&info.base_url, environment.token.clone(), client_options)
+        .map_err(|err| err.user_message())?;
+    let path = environment.journal_path.clone();
+    let writer_run = run_id.to_owned();
+    let writer = tokio::task::spawn_blocking(move || JournalWriter::spawn(&path, &writer_run))
+        .await
+        .map_err(|err| format!("Opening the run journal stopped unexpectedly: {err}"))?
+        .map_err(|err| journal_message(&err))?;
+    Ok(Arc::new(Context {
+        client,
+        writer,
+        retry: environment.settings.retry.clone(),
+        on_conflict: info.options.on_conflict,
+    }))
 }
 
 /// Records what the job changes before anything is sent, and returns the

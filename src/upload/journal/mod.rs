@@ -31,7 +31,7 @@ pub use self::types::{
     Counts, JournalRow, NewRow, Resolution, RowState, RunInfo, RunOptions, RunSummary, UndoPlan,
     UndoState,
 };
-pub use self::writer::JournalWriter;
+pub use self::writer::{JournalWriter, PendingWrite};
 use crate::upload::RowSelection;
 
 /// Error reading or writing the journal.

@@ -4,7 +4,7 @@
 //! Changes that arrive while a commit is on disk are committed together
 //! (group commit), so with eight requests in flight the journal costs about
 //! one disk flush per round of responses rather than one per change. A caller
-//! is answered only after its change is committed.
+//! gets its result only after its change is committed.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -56,6 +56,18 @@ where
     }
 }
 
+/// A change queued on the writer thread, whose commit is awaited later.
+#[derive(Debug)]
+#[must_use = "a write that is never awaited hides journal errors"]
+pub struct PendingWrite(oneshot::Receiver<Result<(), JournalError>>);
+
+impl PendingWrite {
+    /// Waits until the change is committed, or returns why it was not.
+    pub async fn committed(self) -> Result<(), JournalError> {
+        self.0.await.map_err(|_| JournalError::WriterStopped)?
+    }
+}
+
 /// A handle to the writer thread of one run. Clones share the thread,
 /// which stops when the last handle is dropped.
 #[derive(Clone)]
@@ -97,16 +109,37 @@ impl JournalWriter {
         T: Send + 'static,
         F: FnMut(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
+        self.submit(work)
+            .await
+            .map_err(|_| JournalError::WriterStopped)?
+    }
+
+    /// Queues `work` at once, so it commits after every change queued
+    /// before it, and returns the channel of its result.
+    fn submit<T, F>(&self, work: F) -> oneshot::Receiver<Result<T, JournalError>>
+    where
+        T: Send + 'static,
+        F: FnMut(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let job = TypedJob {
             work,
             output: None,
             reply,
         };
-        self.jobs
-            .send(Box::new(job))
-            .map_err(|_| JournalError::WriterStopped)?;
-        answer.await.map_err(|_| JournalError::WriterStopped)?
+        if let Err(mpsc::SendError(job)) = self.jobs.send(Box::new(job)) {
+            job.finish(Err(JournalError::WriterStopped));
+        }
+        answer
+    }
+
+    /// Queues a row's new state without waiting for its commit; await
+    /// [`PendingWrite::committed`] to learn whether it was written. A row
+    /// that reached an outcome needs nothing else from the journal, so the
+    /// next row can be sent while the outcome commits.
+    pub fn queue_state(&self, row: u32, state: RowState) -> PendingWrite {
+        let run_id = self.run_id.clone();
+        PendingWrite(self.submit(move |conn| sql::set_state(conn, &run_id, row, &state)))
     }
 
     pub fn run_id(&self) -> &str {
