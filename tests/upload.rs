@@ -874,3 +874,164 @@ async fn undo_command_deletes_created() {
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("nothing left to undo"), "{stderr}");
 }
+
+/// Starts a sandbox holding a customer with the email of each of `rows`
+/// (no phone, no name), and returns it with the ids by row.
+fn sandbox_with_existing(rows: &[u32]) -> (RunningSandbox, HashMap<u32, String>) {
+    let sandbox = Sandbox::start(SandboxConfig::default()).expect("sandbox");
+    let location = sandbox.location().to_owned();
+    let mut ids = HashMap::new();
+    for row in rows {
+        let existing = Customer {
+            email_addresses: person(*row).email_addresses,
+            ..Customer::default()
+        };
+        ids.insert(
+            *row,
+            sandbox.seed_customer(&location, existing).expect("seed"),
+        );
+    }
+    (sandbox, ids)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conflict_policy_skips_or_merges() {
+    for (resolution, check_existing) in [
+        (Resolution::Skip, false),
+        (Resolution::Merge, false),
+        (Resolution::Merge, true),
+    ] {
+        let (sandbox, ids) = sandbox_with_existing(&[3, 5]);
+        let home = tempfile::tempdir().expect("home");
+        let (table, checks) = synthetic_rows(6);
+        let mut plan = plan(&sandbox, &table, checks);
+        plan.options = RunOptions {
+            check_existing,
+            on_conflict: Some(resolution),
+        };
+        let uploader = uploader(home.path(), settings(Duration::from_secs(5)));
+        let mut session = uploader.start(plan, Secret::new(TOKEN));
+        let end = finish(&mut session, |_| {}).await;
+
+        let case = format!("{resolution:?}, check existing {check_existing}");
+        assert_eq!(end.counts.created, 4, "{case}");
+        assert_eq!(end.counts.conflict, 0, "{case}");
+        assert_eq!(end.counts.unfinished(), 0, "{case}");
+        let existing = sandbox.customer(&ids[&3]).expect("existing customer");
+        match resolution {
+            Resolution::Skip => {
+                assert_eq!(end.counts.skipped, 2, "{case}");
+                assert_eq!(existing.customer.given_name, None, "{case}");
+            }
+            Resolution::Merge => {
+                assert_eq!(end.counts.merged, 2, "{case}");
+                assert_eq!(existing.customer.given_name, person(3).given_name, "{case}");
+                assert_eq!(
+                    existing.customer.phone_numbers,
+                    person(3).phone_numbers,
+                    "{case}"
+                );
+            }
+        }
+        let sent_conflicts = sandbox.stats().conflicts;
+        if check_existing {
+            assert_eq!(sent_conflicts, 0, "{case}: foreseen rows are not sent");
+        } else {
+            assert_eq!(sent_conflicts, 2, "{case}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_merge_stays_conflict() {
+    let (sandbox, ids) = sandbox_with_existing(&[3]);
+    // A third customer has row 3's phone, so adding it to the customer
+    // with row 3's email is rejected with 409.
+    let phone_owner = Customer {
+        phone_numbers: person(3).phone_numbers,
+        ..Customer::default()
+    };
+    sandbox
+        .seed_customer(sandbox.location(), phone_owner)
+        .expect("seed");
+    let home = tempfile::tempdir().expect("home");
+    let (table, checks) = synthetic_rows(3);
+    let uploader = uploader(home.path(), settings(Duration::from_secs(5)));
+    let mut session = uploader.start(plan(&sandbox, &table, checks), Secret::new(TOKEN));
+    let end = finish(&mut session, |_| {}).await;
+    assert_eq!(end.counts.conflict, 1);
+
+    let mut merge = uploader.resolve(
+        session.run_id(),
+        RowSelection::All,
+        Resolution::Merge,
+        Secret::new(TOKEN),
+    );
+    let end = finish(&mut merge, |_| {}).await;
+
+    assert_eq!(end.counts.merged, 0);
+    assert_eq!(end.counts.conflict, 1);
+    let rows = journal_rows(home.path(), session.run_id());
+    let row = rows.iter().find(|row| row.row == 3).expect("row 3");
+    let RowState::Conflict { note, .. } = &row.state else {
+        panic!("row 3 is {:?}", row.state);
+    };
+    assert!(
+        note.as_deref()
+            .is_some_and(|note| note.starts_with("Merge failed.")),
+        "{note:?}"
+    );
+    assert_eq!(
+        row.merge, None,
+        "no patch is kept for a merge never applied"
+    );
+    let existing = sandbox.customer(&ids[&3]).expect("existing customer");
+    assert!(existing.customer.phone_numbers.is_empty());
+    assert!(
+        uploader
+            .undo_plan(session.run_id())
+            .await
+            .expect("plan")
+            .restores
+            == 0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_merge_resumes() {
+    let (sandbox, ids) = sandbox_with_existing(&[3, 4, 5]);
+    let home = tempfile::tempdir().expect("home");
+    let (table, checks) = synthetic_rows(5);
+    let mut settings = settings(Duration::from_secs(5));
+    settings.max_concurrency = 1;
+    let uploader = uploader(home.path(), settings);
+    let mut session = uploader.start(plan(&sandbox, &table, checks), Secret::new(TOKEN));
+    let end = finish(&mut session, |_| {}).await;
+    assert_eq!(end.counts.conflict, 3);
+
+    let mut merge = uploader.resolve(
+        session.run_id(),
+        RowSelection::All,
+        Resolution::Merge,
+        Secret::new(TOKEN),
+    );
+    merge.control().cancel();
+    let end = finish(&mut merge, |_| {}).await;
+    assert!(end.cancelled);
+    assert!(end.counts.merging > 0, "merges left when cancelled");
+    let unfinished = uploader.unfinished_runs().await.expect("runs");
+    assert_eq!(unfinished.len(), 1, "a run with merges left can be resumed");
+
+    let mut resumed = uploader.resume(session.run_id(), Secret::new(TOKEN));
+    let end = finish(&mut resumed, |_| {}).await;
+    assert_eq!(end.counts.merged, 3);
+    assert_eq!(end.counts.unfinished(), 0);
+    for row in [3, 4, 5] {
+        let existing = sandbox.customer(&ids[&row]).expect("existing customer");
+        assert_eq!(
+            existing.customer.phone_numbers,
+            person(row).phone_numbers,
+            "row {row}"
+        );
+    }
+}
