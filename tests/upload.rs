@@ -1035,3 +1035,40 @@ async fn cancelled_merge_resumes() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_import_never_claims_first() {
+    // A third of the responses are lost after the server acted, so many
+    // rows of both runs retry a create whose outcome they never saw.
+    let sandbox = Sandbox::start(SandboxConfig {
+        faults: FaultConfig {
+            drop_after_commit: 0.3,
+            ..FaultConfig::default()
+        },
+        seed: Some(11),
+        ..SandboxConfig::default()
+    })
+    .expect("sandbox");
+    let home = tempfile::tempdir().expect("home");
+    let (table, checks) = synthetic_rows(60);
+    let uploader = uploader(home.path(), settings(Duration::from_secs(5)));
+
+    let mut first = uploader.start(plan(&sandbox, &table, checks.clone()), Secret::new(TOKEN));
+    let first_end = finish(&mut first, |_| {}).await;
+    assert_eq!(first_end.counts.created, 60);
+
+    let mut second = uploader.start(plan(&sandbox, &table, checks), Secret::new(TOKEN));
+    let second_end = finish(&mut second, |_| {}).await;
+    assert_eq!(second_end.counts.created, 0, "the first run created them");
+    assert_eq!(second_end.counts.conflict, 60);
+    let rows = journal_rows(home.path(), second.run_id());
+    assert!(
+        rows.iter().any(|row| row.ambiguous),
+        "some rows lost a response"
+    );
+
+    let plan = uploader.undo_plan(second.run_id()).await.expect("plan");
+    assert_eq!(plan.deletes, 0, "undoing the second run deletes nothing");
+    let rows: Vec<u32> = (2..62).collect();
+    assert_each_once(&sandbox, sandbox.location(), &rows);
+}

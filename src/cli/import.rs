@@ -195,13 +195,20 @@ async fn start_or_resume(
         ));
     }
     let plan = build_plan(args, connection, table).await?;
+    let ready = plan.ready_rows();
     say(&format!(
-        "Sending {} ready rows of {} to {} at {}.",
-        plan.ready_rows(),
+        "Sending {ready} ready rows of {} to {} at {}.",
         plan.rows.len(),
         args.location,
         connection.base_url
     ));
+    let invalid = plan.rows.len() - ready;
+    if invalid > 0 {
+        say(&format!(
+            "{invalid} rows have errors and are not sent; they count as failed and the failed \
+             rows report says what to fix."
+        ));
+    }
     Ok(uploader.start(plan, connection.token.clone()))
 }
 
@@ -374,6 +381,7 @@ async fn finish(
     let report_dir = report_dir(args);
     let reports = write_run_reports(uploader.journal_path(), &run_id, &report_dir).await;
     print_outcome(&end, &reports);
+    print_next_steps(args, &end);
     let counts = &end.counts;
     let rows_left = counts.failed > 0 || counts.unfinished() > 0 || end.cancelled;
     Ok(if rows_left {
@@ -579,11 +587,19 @@ fn print_outcome(end: &SessionEnd, reports: &Result<Vec<ReportFile>, String>) {
     say(&format!("Import {state}: {}.", outcome_counts(counts)));
     print_reports(reports);
     say(&format!("Run id: {}", end.run_id));
+}
+
+/// Prints how to continue an unfinished run, or how to undo a finished one.
+fn print_next_steps(args: &ImportArgs, end: &SessionEnd) {
+    let counts = &end.counts;
     if counts.unfinished() > 0 {
         say("Rows are left to send: run the same command with --resume to continue.");
     } else if counts.created + counts.merged > 0 {
         say(&format!(
-            "To undo this import: customer-importer import FILE --location LOCATION --undo {}",
+            "To undo this import: customer-importer import {} --location {} --env {} --undo {}",
+            args.read.file.display(),
+            args.location,
+            args.env,
             end.run_id
         ));
     }
@@ -648,9 +664,12 @@ impl ProgressPrinter {
                     return;
                 }
                 self.last = Some(Instant::now());
-                let time_left = progress.time_left.map_or_else(String::new, |left| {
-                    format!(", about {} left", format_duration(left))
-                });
+                let time_left = progress
+                    .time_left
+                    .filter(|_| progress.done < progress.total)
+                    .map_or_else(String::new, |left| {
+                        format!(", about {} left", format_duration(left))
+                    });
                 let line = format!(
                     "{} of {} rows done ({}), {:.0} rows/s{time_left}",
                     progress.done,

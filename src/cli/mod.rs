@@ -79,7 +79,7 @@ pub struct ImportArgs {
     #[arg(long, value_name = "ENV", default_value = "sandbox")]
     pub env: String,
 
-    /// Folder for the created, conflict, failed and skipped CSV reports.
+    /// Folder for the created, conflict, failed and skipped CSV reports (default: the folder of FILE).
     #[arg(long, value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
 

@@ -119,10 +119,26 @@ async fn create(context: &Context, task: &mut Task) -> Result<Attempt, JournalEr
         Err(err) => match err.conflict() {
             Some(conflict) => on_conflict(context, task, conflict.clone()).await,
             None => {
-                let lost = err.may_have_reached_server();
+                let lost = may_have_created(&err);
                 create_failed(context, task, &err, lost).await
             }
         },
+    }
+}
+
+/// Returns whether a failed create may still have created the customer.
+/// That is so when the request was sent and its response lost (a timeout
+/// after sending, a reset or closed connection), for a gateway status that
+/// can hide a completed request (502, 503, 504), and for a success whose
+/// body could not be read.
+/// A 500 is taken as the service failing before it stored anything. Should
+/// it have stored the customer, the retry's `409` leaves the row a conflict
+/// with it, never a duplicate.
+fn may_have_created(err: &ApiError) -> bool {
+    match err.status() {
+        Some(502..=504 | 200..=299) => true,
+        Some(_) => false,
+        None => err.may_have_reached_server(),
     }
 }
 
@@ -274,36 +290,55 @@ pub fn skip_reason(conflict: &Conflict) -> String {
 }
 
 /// Returns whether the customer a `409` names is the one this row's lost
-/// request created: same emails, phones and names, and not created by
-/// another row of this run.
+/// request created: the same customer as sent, and named by no other row
+/// of the journal.
+// TODO: compare the record's `createdAt` with the time of the row's first
+// request once the client returns it. That would also catch a customer
+// entered by hand between two imports and identical to the row.
 async fn settle(context: &Context, task: &Task, conflict: &Conflict) -> Result<bool, ApiError> {
     let existing = context.client.get_customer(&conflict.existing_id).await?;
-    if !same_person(&existing.customer, &task.customer) {
+    if !same_as_sent(&existing.customer, &task.customer) {
         return Ok(false);
     }
-    let creator = context
+    // A customer that any row of the journal names already (created by an
+    // earlier import of the same file, say) existed before this row's
+    // request, whatever its contents.
+    let named = context
         .writer
-        .creator_of(conflict.existing_id.clone(), task.row)
+        .other_row_naming(conflict.existing_id.clone(), task.row)
         .await;
     // A journal read that fails here leaves the row a conflict, which is the
     // safe reading: a conflict can be merged, a wrong "created" cannot.
-    Ok(matches!(creator, Ok(None)))
+    Ok(matches!(named, Ok(None)))
 }
 
-/// Returns whether two customers have the same emails, phones and names,
-/// compared as the API compares them.
-pub(crate) fn same_person(existing: &Customer, sent: &Customer) -> bool {
+/// Returns whether `existing` has exactly the attributes `sent` had. Emails
+/// and phones are compared as the API compares them, tags ignoring case and
+/// order, names trimmed, and the address and contact permission as sent. A
+/// permission left out counts as the API's default, false.
+pub(crate) fn same_as_sent(existing: &Customer, sent: &Customer) -> bool {
     let keys = |items: &[String], key: fn(&str) -> String| {
         let mut keys: Vec<String> = items.iter().map(|item| key(item)).collect();
         keys.sort();
         keys.dedup();
         keys
     };
+    let tag_key = |tag: &str| tag.trim().to_lowercase();
     let name = |value: &Option<String>| value.as_deref().map(str::trim).unwrap_or("").to_owned();
+    let address = |customer: &Customer| {
+        customer
+            .address
+            .clone()
+            .filter(|address| !address.is_empty())
+    };
+    let permission = |customer: &Customer| customer.permission_to_contact.unwrap_or(false);
     keys(&existing.email_addresses, email_key) == keys(&sent.email_addresses, email_key)
         && keys(&existing.phone_numbers, phone_key) == keys(&sent.phone_numbers, phone_key)
+        && keys(&existing.tags, tag_key) == keys(&sent.tags, tag_key)
         && name(&existing.given_name) == name(&sent.given_name)
         && name(&existing.family_name) == name(&sent.family_name)
+        && address(existing) == address(sent)
+        && permission(existing) == permission(sent)
 }
 
 /// Merges the row into the existing customer: GET it, record the patch and
@@ -443,21 +478,72 @@ mod tests {
     }
 
     #[test]
-    fn same_person_compares_as_the_api() {
-        let sent = customer("ann@Example.com", "+13135550100", "Ann");
+    fn same_as_sent_compares_as_the_api() {
+        let mut sent = customer("ann@Example.com", "+13135550100", "Ann");
+        sent.tags = vec!["VIP".to_owned(), "Imported 2026-12-04".to_owned()];
         let mut existing = customer("ann@example.com", "+13135550100", "Ann ");
-        existing.tags = vec!["Imported 2026-12-04".to_owned()];
-        assert!(same_person(&existing, &sent));
+        existing.tags = vec!["imported 2026-12-04".to_owned(), "VIP".to_owned()];
+        existing.permission_to_contact = Some(false);
+        assert!(same_as_sent(&existing, &sent));
 
-        let other_name = customer("ann@example.com", "+13135550100", "Anna");
-        assert!(!same_person(&other_name, &sent));
-        let other_phone = customer("ann@example.com", "+13135550199", "Ann");
-        assert!(!same_person(&other_phone, &sent));
+        let other_name = Customer {
+            given_name: Some("Anna".to_owned()),
+            ..existing.clone()
+        };
+        assert!(!same_as_sent(&other_name, &sent));
+        let other_phone = Customer {
+            phone_numbers: vec!["+13135550199".to_owned()],
+            ..existing.clone()
+        };
+        assert!(!same_as_sent(&other_phone, &sent));
         let mut more_emails = existing.clone();
         more_emails
             .email_addresses
             .push("ann.work@example.com".to_owned());
-        assert!(!same_person(&more_emails, &sent));
+        assert!(!same_as_sent(&more_emails, &sent));
+        let other_day = Customer {
+            tags: vec!["VIP".to_owned(), "Imported 2026-12-03".to_owned()],
+            ..existing.clone()
+        };
+        assert!(!same_as_sent(&other_day, &sent), "another import's tag");
+        let consented = Customer {
+            permission_to_contact: Some(true),
+            ..existing.clone()
+        };
+        assert!(!same_as_sent(&consented, &sent));
+    }
+
+    #[test]
+    fn only_lost_responses_may_have_created() {
+        use crate::api::RequestSummary;
+        let request = RequestSummary {
+            method: reqwest::Method::POST,
+            host: "127.0.0.1:8080".to_owned(),
+        };
+        let server_error = |status| ApiError::ServerError {
+            request: request.clone(),
+            status,
+            detail: None,
+        };
+        assert!(may_have_created(&server_error(502)));
+        assert!(may_have_created(&server_error(504)));
+        assert!(!may_have_created(&server_error(500)));
+        let lost = ApiError::ResponseLost {
+            request: request.clone(),
+            reason: "reset".to_owned(),
+        };
+        assert!(may_have_created(&lost));
+        let sent_then_timed_out = ApiError::TimedOut {
+            request: request.clone(),
+            timeout: Duration::from_secs(1),
+            request_sent: true,
+        };
+        assert!(may_have_created(&sent_then_timed_out));
+        let not_connected = ApiError::ConnectionFailed {
+            request,
+            reason: "connection refused".to_owned(),
+        };
+        assert!(!may_have_created(&not_connected));
     }
 
     #[test]

@@ -507,9 +507,10 @@ impl Dispatcher {
         }
     }
 
+    /// Records why the session stops; the message reaches the driver in
+    /// the session's last event.
     fn fail(&mut self, message: String) {
         if self.failure.is_none() {
-            tracing::error!("the upload stopped: {message}");
             self.failure = Some(message);
         }
     }

@@ -78,13 +78,36 @@ pub(crate) struct Environment {
 /// Runs a session to its end and sends its last event.
 pub(crate) async fn run(environment: Environment, job: Job) {
     let run_id = job.run_id().to_owned();
+    let kind = job.kind();
+    tracing::debug!(run_id, ?kind, "session starts");
     let events = environment.events.clone();
     let last = match drive(environment, job).await {
-        Ok(end) => UploadEvent::Finished(end),
-        Err(message) => UploadEvent::Failed {
-            run_id: Some(run_id),
-            message,
-        },
+        Ok(end) => {
+            let counts = &end.counts;
+            tracing::debug!(
+                run_id,
+                ?kind,
+                cancelled = end.cancelled,
+                created = counts.created,
+                conflicts = counts.conflict,
+                merged = counts.merged,
+                failed = counts.failed,
+                skipped = counts.skipped,
+                unfinished = counts.unfinished(),
+                deleted = counts.deleted,
+                restored = counts.restored,
+                "session ended"
+            );
+            UploadEvent::Finished(end)
+        }
+        Err(message) => {
+            // The message goes to the driver in the last event, which shows it.
+            tracing::debug!(run_id, ?kind, "session failed: {message}");
+            UploadEvent::Failed {
+                run_id: Some(run_id),
+                message,
+            }
+        }
     };
     events.send(last).ok();
 }

@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS rows (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS rows_by_state ON rows (run_id, state);
 CREATE INDEX IF NOT EXISTS rows_by_customer ON rows (run_id, customer_id);
+CREATE INDEX IF NOT EXISTS rows_by_customer_id ON rows (customer_id);
 ";
 
 /// Why a journal file cannot be used as it is.

@@ -388,18 +388,22 @@ pub fn set_undo(
     Ok(())
 }
 
-/// Returns the row of the run, other than `row`, that created `customer_id`.
-pub fn creator_of(
+/// Returns the run and row, other than `row` of `run_id`, that name
+/// `customer_id`: a row of any run that created it, conflicted with it or
+/// merged into it.
+pub fn other_row_naming(
     conn: &Connection,
     run_id: &str,
     customer_id: &str,
     row: u32,
-) -> rusqlite::Result<Option<u32>> {
+) -> rusqlite::Result<Option<(String, u32)>> {
     conn.prepare_cached(
-        "SELECT row FROM rows WHERE run_id = ?1 AND customer_id = ?2 AND state = 'created' \
-         AND row != ?3 LIMIT 1",
+        "SELECT run_id, row FROM rows WHERE customer_id = ?2 \
+         AND NOT (run_id = ?1 AND row = ?3) LIMIT 1",
     )?
-    .query_row(params![run_id, customer_id, row], |found| found.get(0))
+    .query_row(params![run_id, customer_id, row], |found| {
+        Ok((found.get(0)?, found.get(1)?))
+    })
     .optional()
 }
 

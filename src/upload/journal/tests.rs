@@ -245,6 +245,23 @@ fn resumable_run_is_found_by_file_and_location() {
 }
 
 #[test]
+fn customer_named_by_another_run_is_found() {
+    let (_dir, mut journal) = journal_with_run();
+    let created = RowState::Created {
+        customer_id: "AG-1:CUSTOMER-7".to_owned(),
+    };
+    sql::set_state(&journal.conn, "run-1", 2, &created).expect("created");
+    journal
+        .create_run(&run_info("run-2"), &[new_row(2, RowState::Pending)])
+        .expect("second run");
+
+    let found = sql::other_row_naming(&journal.conn, "run-2", "AG-1:CUSTOMER-7", 2).expect("query");
+    assert_eq!(found, Some(("run-1".to_owned(), 2)));
+    let none = sql::other_row_naming(&journal.conn, "run-2", "AG-1:CUSTOMER-8", 2).expect("query");
+    assert_eq!(none, None);
+}
+
+#[test]
 fn second_lock_on_a_run_is_busy() {
     let (_dir, journal) = journal_with_run();
     let lock = journal.lock_run("run-1").expect("first lock");
@@ -283,10 +300,15 @@ async fn writer_commits_concurrent_changes() {
     second.expect("second change");
 
     let found = writer
-        .creator_of("AG-1:CUSTOMER-3".to_owned(), 2)
+        .other_row_naming("AG-1:CUSTOMER-3".to_owned(), 2)
         .await
         .expect("query");
-    assert_eq!(found, Some(3));
+    assert_eq!(found, Some(("run-1".to_owned(), 3)));
+    let itself = writer
+        .other_row_naming("AG-1:CUSTOMER-3".to_owned(), 3)
+        .await
+        .expect("query");
+    assert_eq!(itself, None, "the row itself does not count");
     let counts = journal.counts("run-1").expect("counts");
     assert_eq!(counts.sending, 1);
     assert_eq!(counts.created, 1);

@@ -218,15 +218,15 @@ impl JournalWriter {
             .await
     }
 
-    /// Returns the row of this run, other than `row`, that created
-    /// `customer_id`.
-    pub async fn creator_of(
+    /// Returns the run and row, other than `row` of this run, that name
+    /// `customer_id` in any run of the journal.
+    pub async fn other_row_naming(
         &self,
         customer_id: String,
         row: u32,
-    ) -> Result<Option<u32>, JournalError> {
+    ) -> Result<Option<(String, u32)>, JournalError> {
         let run_id = self.run_id.clone();
-        self.call(move |conn| sql::creator_of(conn, &run_id, &customer_id, row))
+        self.call(move |conn| sql::other_row_naming(conn, &run_id, &customer_id, row))
             .await
     }
 }
