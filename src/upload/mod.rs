@@ -11,9 +11,9 @@
 //! Each row's state lives in the run [`journal`] and is written before the
 //! request that depends on it, so a session can be stopped at any moment,
 //! even by killing the process, and resumed without duplicates or losses.
-//! The API has no idempotency key, so a create whose answer was lost is
-//! settled by evidence: its retry meets a `409`, and the existing customer
-//! is exactly the row as sent.
+//! The API has no idempotency key, so a create whose response was lost is
+//! settled by evidence: its retry meets a `409`, the existing customer is
+//! exactly the row as sent, and no other row of the journal names it.
 //!
 //! - `plan.rs`: what a new run sends ([`UploadPlan`]).
 //! - `session.rs`: preparing a session's run in the journal, and its end.
