@@ -7,6 +7,11 @@
 //! only the CSV is measured). Each run happens in a child process (this
 //! binary again, with `--child`), so the peak resident memory it reports
 //! (`VmHWM` from `/proc/self/status`, Linux only) belongs to that one run.
+//! The share of it that is pages of the program file (`RssFile`, mostly
+//! code and static data of the dependencies) is printed as well, because
+//! it is a fixed cost that does not grow with the rows. The median CPU
+//! time (user + system, from `/proc/self/stat`) is printed too, because on
+//! a loaded machine it varies far less than the wall time.
 //! Results are printed, never asserted; docs/benchmarks.md records them.
 
 #![allow(
@@ -46,7 +51,7 @@ fn child(path: &Path) -> anyhow::Result<()> {
     let table = source::read(path, &ReadOptions::default(), &Progress::new())
         .with_context(|| format!("reading {}", path.display()))?;
     let read_secs = start.elapsed().as_secs_f64();
-    let read_peak_kib = peak_rss_kib()?;
+    let read_peak_kib = status_kib("VmHWM:")?;
     let mapping = big_case_mapping(&table.headers);
     let options = CheckOptions {
         default_country: Some("US".to_owned()),
@@ -54,11 +59,13 @@ fn child(path: &Path) -> anyhow::Result<()> {
     let checked = check::check_table(&table, &mapping, &options, &Progress::new());
     let total_secs = start.elapsed().as_secs_f64();
     println!(
-        "read_secs={read_secs} total_secs={total_secs} records={} checked={} \
-         read_peak_kib={read_peak_kib} peak_kib={}",
+        "read_secs={read_secs} total_secs={total_secs} cpu_secs={} records={} checked={} \
+         read_peak_kib={read_peak_kib} peak_kib={} file_kib={}",
+        cpu_secs()?,
         table.records.len(),
         checked.len(),
-        peak_rss_kib()?
+        status_kib("VmHWM:")?,
+        status_kib("RssFile:")?
     );
     Ok(())
 }
@@ -84,20 +91,46 @@ fn big_case_mapping(headers: &[String]) -> Mapping {
     Mapping { targets }
 }
 
-/// Reads the peak resident set size of this process, in KiB.
-fn peak_rss_kib() -> anyhow::Result<u64> {
+/// Reads one memory figure of this process from `/proc/self/status`, in
+/// KiB: `VmHWM:` is the peak resident set size, `RssFile:` the resident
+/// pages mapped from files.
+fn status_kib(key: &str) -> anyhow::Result<u64> {
     let status =
         std::fs::read_to_string("/proc/self/status").context("reading /proc/self/status")?;
     let line = status
         .lines()
-        .find(|line| line.starts_with("VmHWM:"))
-        .context("no VmHWM line in /proc/self/status")?;
+        .find(|line| line.starts_with(key))
+        .with_context(|| format!("no {key} line in /proc/self/status"))?;
     let kib = line
         .split_whitespace()
         .nth(1)
-        .context("VmHWM has no value")?
+        .with_context(|| format!("{key} has no value"))?
         .parse()?;
     Ok(kib)
+}
+
+/// Reads the CPU time (user + system) of all threads of this process
+/// so far, in seconds, from fields 14 and 15 of `/proc/self/stat`.
+fn cpu_secs() -> anyhow::Result<f64> {
+    // Linux reports these fields in USER_HZ ticks, which are 1/100 s on
+    // x86 and Arm.
+    const TICKS_PER_SEC: f64 = 100.0;
+    let stat = std::fs::read_to_string("/proc/self/stat").context("reading /proc/self/stat")?;
+    // The program name (field 2) is in parentheses and may contain
+    // spaces, so the count starts after its closing parenthesis, at field 3.
+    let (_, after_name) = stat
+        .rsplit_once(')')
+        .context("no program name in /proc/self/stat")?;
+    let mut fields = after_name.split_whitespace().skip(14 - 3);
+    let mut next_ticks = |name: &str| -> anyhow::Result<f64> {
+        let field = fields
+            .next()
+            .with_context(|| format!("no {name} in /proc/self/stat"))?;
+        Ok(field.parse::<u64>()? as f64)
+    };
+    let user = next_ticks("utime")?;
+    let system = next_ticks("stime")?;
+    Ok((user + system) / TICKS_PER_SEC)
 }
 
 /// One child run's figures.
@@ -105,11 +138,15 @@ fn peak_rss_kib() -> anyhow::Result<u64> {
 struct Run {
     read_secs: f64,
     total_secs: f64,
+    /// CPU time of the whole run, process start included.
+    cpu_secs: f64,
     records: u64,
     checked: u64,
     /// Peak resident memory after `source::read`, before the check.
     read_peak_kib: u64,
     peak_kib: u64,
+    /// Resident pages mapped from files after the check.
+    file_kib: u64,
 }
 
 fn parent() -> anyhow::Result<()> {
@@ -120,8 +157,8 @@ fn parent() -> anyhow::Result<()> {
         files.push(("XLSX", data.join("big-100k.xlsx"), 3.0));
     }
     println!(
-        "file  size       read      read+check            peak RSS after read, after check  \
-         budget      rows"
+        "file  size       read      read+check            CPU       \
+         peak RSS after read, after check (of it file pages)  budget      rows"
     );
     for (label, path, target_secs) in files {
         let runs = (0..RUNS)
@@ -191,10 +228,12 @@ fn run_child(path: &Path) -> anyhow::Result<Run> {
     Ok(Run {
         read_secs: field("read_secs")?.parse()?,
         total_secs: field("total_secs")?.parse()?,
+        cpu_secs: field("cpu_secs")?.parse()?,
         records: field("records")?.parse()?,
         checked: field("checked")?.parse()?,
         read_peak_kib: field("read_peak_kib")?.parse()?,
         peak_kib: field("peak_kib")?.parse()?,
+        file_kib: field("file_kib")?.parse()?,
     })
 }
 
@@ -206,17 +245,21 @@ fn report(label: &str, path: &Path, target_secs: f64, runs: &[Run]) -> anyhow::R
         values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
     };
     let max_mib = |pick: fn(&Run) -> u64| runs.iter().map(pick).max().unwrap_or(0) as f64 / 1024.0;
-    let (read_peak_mib, peak_mib) = (
+    let (read_peak_mib, peak_mib, file_mib) = (
         max_mib(|run| run.read_peak_kib),
         max_mib(|run| run.peak_kib),
+        max_mib(|run| run.file_kib),
     );
     let size_mib = size as f64 / (1024.0 * 1024.0);
     let budget_mib = 3.0 * size_mib + 80.0;
     let (read, total) = (median(|run| run.read_secs), median(|run| run.total_secs));
+    let cpu = median(|run| run.cpu_secs);
     let last = runs.last().context("no runs")?;
     println!(
         "{label:<5} {size_mib:>5.1} MiB  {read:>6.3} s  {total:>6.3} s (target {target_secs} s)  \
-         {read_peak_mib:>6.1} MiB  {peak_mib:>6.1} MiB  {budget_mib:>6.1} MiB  {} read, {} checked",
+         {cpu:>6.3} s  \
+         {read_peak_mib:>6.1} MiB  {peak_mib:>6.1} MiB ({file_mib:>4.1} MiB file)  \
+         {budget_mib:>6.1} MiB  {} read, {} checked",
         last.records, last.checked
     );
     Ok(())

@@ -5,7 +5,13 @@
 //! the user, `debug` for high-level steps, `trace` for anything per frame.
 //! Logs name rows by number and customers by id, and never hold tokens,
 //! key files or customer details.
+//!
+//! Log lines are for developers, and the command line prints what a user
+//! must know as plain sentences of its own. So unless `RUST_LOG` requests
+//! more, stderr shows only errors and the sandbox's request log, which is
+//! the output of `customer-importer sandbox`.
 
+use std::io::IsTerminal as _;
 use std::path::Path;
 
 use tracing_subscriber::EnvFilter;
@@ -16,17 +22,25 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 /// Number of daily log files kept before the oldest is deleted.
 const MAX_LOG_FILES: usize = 7;
 
+/// Levels of the log file when `RUST_LOG` is unset or invalid.
+const DEFAULT_FILE_LEVELS: &str = "info,wgpu=warn,naga=warn,eframe=warn,zbus=warn";
+
+/// Levels of stderr when `RUST_LOG` is unset or invalid.
+const DEFAULT_STDERR_LEVELS: &str = "error,customer_importer::sandbox=info";
+
 /// Starts logging to stderr and, when `log_dir` is given, to a daily file
 /// in it. The returned guard flushes the file when dropped, so `main`
-/// keeps it alive. `RUST_LOG` overrides the default level of `info`.
+/// keeps it alive. `RUST_LOG` sets the levels of both. Without it the file
+/// gets `info`, and stderr only errors and sandbox requests. Colours are
+/// used only when stderr is a terminal and `NO_COLOR` is unset.
 pub fn init(log_dir: Option<&Path>) -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    let filter = || {
-        EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| EnvFilter::new("info,wgpu=warn,naga=warn,eframe=warn,zbus=warn"))
+    let filter = |default: &str| {
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default))
     };
     let stderr_layer = tracing_subscriber::fmt::layer()
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .with_writer(std::io::stderr)
-        .with_filter(filter());
+        .with_filter(filter(DEFAULT_STDERR_LEVELS));
 
     let file_appender = log_dir.and_then(|dir| {
         tracing_appender::rolling::Builder::new()
@@ -43,7 +57,7 @@ pub fn init(log_dir: Option<&Path>) -> Option<tracing_appender::non_blocking::Wo
             let layer = tracing_subscriber::fmt::layer()
                 .with_ansi(false)
                 .with_writer(writer)
-                .with_filter(filter());
+                .with_filter(filter(DEFAULT_FILE_LEVELS));
             (Some(layer), Some(guard))
         }
         None => (None, None),

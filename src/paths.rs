@@ -52,4 +52,10 @@ impl AppPaths {
     pub fn journal_file(&self) -> PathBuf {
         self.data_dir.join("journal.sqlite3")
     }
+
+    /// Returns the file of the in-app sandbox's customers
+    /// (`SandboxConfig::state_file`).
+    pub fn sandbox_file(&self) -> PathBuf {
+        self.data_dir.join("sandbox.json")
+    }
 }

@@ -236,13 +236,25 @@ impl PresetStore {
     }
 
     /// Proposes the saved preset whose headers best match a sheet's, if
-    /// its score reaches [`MATCH_THRESHOLD`].
+    /// its score reaches [`MATCH_THRESHOLD`]. The columns a report adds
+    /// ([`crate::report::ADDED_HEADERS`]) are left out of the score, so a
+    /// report of failed or skipped rows, opened to fix and send them again,
+    /// gets the preset of the file it came from.
     pub fn find_matching(&self, headers: &[String]) -> Result<Option<PresetMatch>, PresetError> {
+        let added: Vec<String> = crate::report::ADDED_HEADERS
+            .iter()
+            .map(|header| header_key(header))
+            .collect();
+        let sheet_headers: Vec<String> = headers
+            .iter()
+            .filter(|header| !added.contains(&header_key(header)))
+            .cloned()
+            .collect();
         let best = self
             .list()?
             .into_iter()
             .map(|preset| PresetMatch {
-                score: preset.match_score(headers),
+                score: preset.match_score(&sheet_headers),
                 preset,
             })
             .filter(|found| found.score >= MATCH_THRESHOLD)
@@ -401,6 +413,21 @@ mod tests {
                 .find_matching(&headers(&["Phone", "City", "Notes"]))?
                 .is_none()
         );
+        Ok(())
+    }
+
+    #[test]
+    fn report_columns_do_not_lower_the_score() -> Result<(), PresetError> {
+        let dir = tempfile::tempdir().map_err(|source| PresetError::Io {
+            path: PathBuf::new(),
+            source,
+        })?;
+        let store = PresetStore::new(dir.path().to_path_buf());
+        store.save(&sample("Shop"))?;
+        let mut report_headers = headers(&["First Name", "Email", "Notes"]);
+        report_headers.extend(crate::report::ADDED_HEADERS.map(str::to_owned));
+        let found = store.find_matching(&report_headers)?;
+        assert_eq!(found.map(|found| found.score), Some(1.0));
         Ok(())
     }
 

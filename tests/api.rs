@@ -25,10 +25,10 @@ const TOKEN: &str = "tok-RECOGNISABLE-7f3a9c";
 
 fn customer(email: &str, phone: &str) -> Customer {
     Customer {
-        given_name: Some("Ann".to_owned()),
-        family_name: Some("Lee".to_owned()),
-        email_addresses: vec![email.to_owned()],
-        phone_numbers: vec![phone.to_owned()],
+        given_name: Some("Ann".into()),
+        family_name: Some("Lee".into()),
+        email_addresses: vec![email.into()],
+        phone_numbers: vec![phone.into()],
         permission_to_contact: Some(true),
         ..Customer::default()
     }
@@ -85,12 +85,12 @@ async fn create_get_patch_delete_round_trip() {
     let location = sandbox.location().to_owned();
     let mut sent = customer("ann@example.com", "+13065551234");
     sent.address = Some(Address {
-        street_address: Some("123 Fake St.".to_owned()),
-        city: Some("Kalamazoo".to_owned()),
-        region_code: Some("US-MI".to_owned()),
-        country_code: Some("US".to_owned()),
+        street_address: Some("123 Fake St.".into()),
+        city: Some("Kalamazoo".into()),
+        region_code: Some("US-MI".into()),
+        country_code: Some("US".into()),
     });
-    sent.tags = vec!["VIP".to_owned()];
+    sent.tags = vec!["VIP".into()];
 
     let created = client
         .create_customer(&location, &sent)
@@ -109,7 +109,7 @@ async fn create_get_patch_delete_round_trip() {
 
     let patch = CustomerPatch {
         given_name: FieldChange::Clear,
-        tags: Some(vec!["VIP".to_owned(), "Imported".to_owned()]),
+        tags: Some(vec!["VIP".into(), "Imported".into()]),
         ..CustomerPatch::default()
     };
     let updated = client
@@ -143,7 +143,7 @@ async fn merge_and_undo_through_the_api() {
         .expect("seeded");
 
     let mut incoming = customer("ann@EXAMPLE.com", "+13065550000");
-    incoming.tags = vec!["Imported".to_owned()];
+    incoming.tags = vec!["Imported".into()];
     let record = client.get_customer(&id).await.expect("existing customer");
     let merge = merge_patch(&record.customer, &incoming).expect("a change");
     let merged = client
@@ -237,10 +237,7 @@ async fn conflict_on_patch() {
         )
         .expect("seeded");
     let patch = CustomerPatch {
-        email_addresses: Some(vec![
-            "bob@example.com".to_owned(),
-            "ann@example.com".to_owned(),
-        ]),
+        email_addresses: Some(vec!["bob@example.com".into(), "ann@example.com".into()]),
         ..CustomerPatch::default()
     };
     let error = client
@@ -258,7 +255,7 @@ async fn unprocessable_without_contact() {
     let sandbox = start(SandboxConfig::default());
     let client = client_for(&sandbox);
     let nameless = Customer {
-        given_name: Some("Ann".to_owned()),
+        given_name: Some("Ann".into()),
         ..Customer::default()
     };
     let error = client

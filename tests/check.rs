@@ -330,3 +330,32 @@ fn bad_default_country_exits_2() {
         stderr_of(&output)
     );
 }
+
+#[test]
+fn long_cells_are_errors_with_short_messages() {
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let file = folder.path().join("long-cells.csv");
+    let long_name = "A".repeat(100_000);
+    let long_email = format!("{}@example.com", "b".repeat(100_000));
+    let text = format!(
+        "First Name,Last Name,Email,Phone\n\
+         {long_name},Smith,ana@example.com,\n\
+         Bo,Lee,{long_email},313-555-0101\n\
+         Cy,Diaz,cy@example.com,313-555-0102\n"
+    );
+    std::fs::write(&file, text).expect("file written");
+
+    let output = run_check(&file, Some("US"), None);
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let rows = parse_lines(&String::from_utf8_lossy(&output.stdout), "output").expect("JSON lines");
+    assert_eq!(rows[&2]["status"], "invalid");
+    assert_eq!(rows[&2]["errors"], serde_json::json!(["givenName"]));
+    assert_eq!(rows[&3]["status"], "invalid");
+    assert_eq!(rows[&3]["errors"], serde_json::json!(["emailAddresses"]));
+    assert_eq!(rows[&4]["status"], "ready");
+    let longest = stderr.lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 400, "a line of {longest} bytes: {stderr:.600}");
+    assert!(stderr.contains("(100000 characters)"), "{stderr:.2000}");
+    assert!(stderr.contains("(100012 characters)"), "{stderr:.2000}");
+}

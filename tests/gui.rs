@@ -15,12 +15,12 @@ use customer_importer::environment::Environment;
 use customer_importer::fields::{Mapping, Target};
 use customer_importer::gui::{AppOptions, DEFAULT_WINDOW_SIZE, ImporterApp, TokenStore};
 use customer_importer::paths::AppPaths;
-use customer_importer::sandbox::{Sandbox, SandboxConfig};
+use customer_importer::sandbox::{RunningSandbox, Sandbox, SandboxConfig};
 use customer_importer::secret::Secret;
 use customer_importer::settings::Settings;
 use customer_importer::upload::journal::{Journal, NewRow, RunInfo};
 use customer_importer::upload::{RowState, RunOptions};
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::{Harness, SnapshotOptions};
 
 /// Maximum time a test waits for a condition before it fails. It guards
@@ -83,6 +83,7 @@ impl TestApp {
         let snapshot_options = SnapshotOptions::new().max_failed_pixels(MAX_FAILED_PIXELS);
         let harness = Harness::builder()
             .with_size(egui::Vec2::from(DEFAULT_WINDOW_SIZE))
+            .with_theme(egui::Theme::Light)
             .with_options(snapshot_options)
             .build_eframe(move |cc| ImporterApp::new(&cc.egui_ctx, handle, options));
         Self {
@@ -256,13 +257,13 @@ fn sample(relative: &str) -> PathBuf {
 #[test]
 fn welcome_shows_on_first_run_and_is_remembered() {
     let mut app = TestApp::first_run();
-    app.wait_for_label("Welcome to the customer importer");
+    app.wait_for_label("Welcome to Customer Importer");
     app.wait_until_idle();
     app.harness.snapshot("welcome");
     app.click("Get started");
     app.step_until("the welcome to close", |harness| {
         harness
-            .query_by_label("Welcome to the customer importer")
+            .query_by_label("Welcome to Customer Importer")
             .is_none()
     });
     let path = app.settings_file();
@@ -329,6 +330,26 @@ fn unreadable_file_shows_error_naming_it() {
     });
     assert_eq!(app.harness.state().step_name(), "Open");
     assert!(app.harness.query_by_label_contains("empty").is_some());
+}
+
+#[test]
+fn file_error_says_next_step() {
+    let mut app = TestApp::returning(Settings::default(), Some(sample("cases/empty.csv")));
+    app.wait_for_text("nothing to import");
+    assert!(
+        app.harness
+            .query_by_label("empty.csv: The file is empty (0 bytes): nothing to import.")
+            .is_some()
+    );
+
+    app.drop_file(sample("cases/binary-renamed.csv"));
+    app.wait_for_text("export the customer list again as CSV or Excel");
+    assert!(
+        app.harness
+            .query_by_label_contains("binary-renamed.csv: This file is not a spreadsheet")
+            .is_some()
+    );
+    assert_eq!(app.harness.state().step_name(), "Open");
 }
 
 #[test]
@@ -434,6 +455,30 @@ fn preview_excludes_row_and_filters() {
         shown < include_boxes,
         "the filter hides rows without problems"
     );
+}
+
+#[test]
+fn preview_shows_rejected_value_not_missing() {
+    let mut app = TestApp::returning(Settings::default(), None);
+    let path = write_people(
+        &app,
+        "people.csv",
+        &[
+            ("Ana", "ana@example.com"),
+            ("Nicole", "nicole.example.net"),
+            ("Bo", ""),
+        ],
+    );
+    app.drop_file(path);
+    app.wait_for_step("Map");
+    app.wait_until_idle();
+    app.click("Continue to preview");
+    app.wait_for_step("Preview");
+    app.wait_until_idle();
+    assert!(app.harness.query_by_label("nicole.example.net").is_some());
+    // Neither Nicole nor Bo has a usable email or phone, so their Phones
+    // cells are missing, and so is Bo's Emails cell.
+    assert_eq!(app.harness.query_all_by_label("missing").count(), 3);
 }
 
 #[test]
@@ -588,24 +633,7 @@ fn key_file_signs_in_on_check() {
 
 #[test]
 fn unfinished_run_offered_at_start() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    let sandbox =
-        Sandbox::start_on(runtime.handle(), SandboxConfig::default()).expect("test sandbox");
-    let environment = Environment::Custom(sandbox.base_url());
-    let home = tempfile::tempdir().expect("temporary home folder");
-    let paths = AppPaths::under(home.path().to_path_buf());
-    record_unfinished_run(&paths, &environment, &sandbox.base_url());
-
-    let settings = Settings {
-        environment,
-        welcome_dismissed: true,
-        ..Settings::default()
-    };
-    let mut app = TestApp::start_in(settings, None, home, runtime);
+    let (sandbox, mut app) = app_with_unfinished_run();
     app.wait_for_label("Unfinished imports");
     app.wait_for_text("resume-me.csv");
     app.click("Later");
@@ -625,6 +653,30 @@ fn unfinished_run_offered_at_start() {
     app.wait_until_idle();
     assert!(app.harness.query_by_label("Created (2)").is_some());
     assert_eq!(sandbox.customers("AG-SANDBOX").len(), 2);
+}
+
+/// Starts the app on a test sandbox (a custom address) with an unfinished
+/// run of two rows to it recorded in the journal.
+fn app_with_unfinished_run() -> (RunningSandbox, TestApp) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let sandbox =
+        Sandbox::start_on(runtime.handle(), SandboxConfig::default()).expect("test sandbox");
+    let environment = Environment::Custom(sandbox.base_url());
+    let home = tempfile::tempdir().expect("temporary home folder");
+    let paths = AppPaths::under(home.path().to_path_buf());
+    record_unfinished_run(&paths, &environment, &sandbox.base_url());
+
+    let settings = Settings {
+        environment,
+        welcome_dismissed: true,
+        ..Settings::default()
+    };
+    let app = TestApp::start_in(settings, None, home, runtime);
+    (sandbox, app)
 }
 
 /// Records in the journal a run of two rows that was never sent, as one
@@ -659,7 +711,7 @@ fn record_unfinished_run(paths: &AppPaths, environment: &Environment, base_url: 
             row: index as u32 + 2,
             location: "AG-SANDBOX".to_owned(),
             customer: Customer {
-                email_addresses: vec![email.to_owned()],
+                email_addresses: vec![email.into()],
                 permission_to_contact: Some(false),
                 ..Customer::default()
             },
@@ -688,4 +740,262 @@ fn saved_preset_proposed_for_same_headers() {
     app.wait_for_text("The saved preset \"Phone export\" matches 100% of these columns.");
     app.click("Apply preset");
     app.wait_for_text("Applied the preset \"Phone export\".");
+}
+
+/// Writes a CSV of `(given name, email)` rows into the app's folder.
+fn write_people(app: &TestApp, name: &str, people: &[(&str, &str)]) -> PathBuf {
+    let mut text = String::from("First Name,Email\n");
+    for (given_name, email) in people {
+        text.push_str(&format!("{given_name},{email}\n"));
+    }
+    let path = app.home.path().join(name);
+    std::fs::write(&path, text).expect("write the spreadsheet");
+    path
+}
+
+/// Takes a dropped file through mapping and preview to the upload step.
+fn open_to_upload(app: &mut TestApp, path: PathBuf, ready: &str) {
+    app.drop_file(path);
+    app.wait_for_step("Map");
+    app.wait_until_idle();
+    app.click("Continue to preview");
+    app.wait_for_step("Preview");
+    app.wait_until_idle();
+    app.click(&format!("Continue with {ready}"));
+    app.wait_for_step("Upload");
+}
+
+#[test]
+fn foreseen_conflict_is_skipped_before_sending() {
+    let mut app = TestApp::returning(Settings::default(), None);
+    app.wait_for_text("The sandbox is running on this computer");
+    app.wait_until_idle();
+    app.click("Continue");
+    app.wait_for_step("Open");
+
+    let first = write_people(&app, "first.csv", &[("Ana", "ana@example.com")]);
+    open_to_upload(&mut app, first, "1 ready row");
+    app.click("Send 1 customer");
+    app.wait_for_step("Results");
+    app.wait_for_label("Created (1)");
+    app.wait_until_idle();
+
+    // The second file repeats Ana, who is now on file, and adds Bo.
+    app.click("Import another file");
+    app.wait_for_step("Open");
+    let second = write_people(
+        &app,
+        "second.csv",
+        &[("Ana", "ana@example.com"), ("Bo", "bo@example.com")],
+    );
+    open_to_upload(&mut app, second, "2 ready rows");
+    app.click("Look for existing customers first");
+    app.wait_for_text("1 row is already on file");
+    app.wait_until_idle();
+    app.harness.snapshot("foreseen");
+
+    // Skip is the default choice, so only Bo is sent.
+    app.click("Send 1 customer");
+    app.wait_for_step("Results");
+    app.wait_for_label("Created (1)");
+    app.wait_until_idle();
+    assert!(app.harness.query_by_label_contains("Skipped (1)").is_some());
+    assert!(app.harness.query_by_label("Conflicts (0)").is_some());
+}
+
+#[test]
+fn upload_pauses_and_resumes() {
+    let settings = Settings {
+        max_concurrency: 1,
+        ..Settings::default()
+    };
+    let mut app = TestApp::returning(settings, None);
+    let sandbox = Sandbox::start_on(
+        app.runtime.handle(),
+        SandboxConfig {
+            faults: customer_importer::sandbox::FaultConfig {
+                latency: Duration::from_millis(50),
+                ..Default::default()
+            },
+            ..SandboxConfig::default()
+        },
+    )
+    .expect("test sandbox");
+    app.wait_until_idle();
+    app.use_custom_address(&sandbox.base_url());
+    app.type_token("any-token-0123456789");
+    app.click("Continue");
+    app.wait_for_step("Open");
+    open_to_upload(
+        &mut app,
+        sample("fixtures/shopify-customers.csv"),
+        "67 ready rows",
+    );
+    app.click("Send 67 customers");
+    app.wait_for_label("Pause");
+    app.step_until("a few rows sent", |harness| {
+        harness.query_by_label_contains("rows per second").is_some()
+    });
+
+    app.click("Pause");
+    app.wait_for_label("Resume");
+    let paused_at = sandbox.customers("AG-SANDBOX").len();
+    assert!(paused_at < 67, "{paused_at} rows sent before the pause");
+    app.click("Resume");
+    app.wait_for_step("Results");
+    app.wait_until_idle();
+    assert!(app.harness.query_by_label("Created (67)").is_some());
+    assert_eq!(sandbox.customers("AG-SANDBOX").len(), 67);
+}
+
+#[test]
+fn remembered_key_loads_after_switching_back() {
+    let mut app = TestApp::returning(Settings::default(), None);
+    let private_key =
+        std::fs::read_to_string(sample("keys/throwaway-rsa-private-pkcs1.pem")).expect("test key");
+    let key_file = app.home.path().join("demo-key.json");
+    let token_uri = "http://127.0.0.1:9/oauth2/token";
+    let key = serde_json::json!({
+        "type": "service_account",
+        "private_key_id": "remembered-key",
+        "private_key": private_key,
+        "token_uri": token_uri,
+        "assertionPayloadData": {
+            "aud": token_uri,
+            "iss": "importer@example.test",
+            "sub": "importer@example.test",
+        },
+    });
+    std::fs::write(&key_file, key.to_string()).expect("write the key file");
+    app.wait_until_idle();
+    app.click("Demo");
+    app.wait_until_idle();
+    app.click("Service-account key file");
+    app.wait_for_label("Choose key file…");
+    app.drop_file(key_file);
+    app.wait_for_text("demo-key.json");
+    app.click("Remember on this computer");
+    app.wait_until_idle();
+
+    // The key is read back from the keychain, not from its file, which
+    // is gone.
+    std::fs::remove_file(app.home.path().join("demo-key.json")).expect("remove the key file");
+    app.click("Sandbox (built in, safe to practise on: nothing leaves this computer)");
+    app.wait_for_text("The sandbox is running");
+    app.click("Demo");
+    app.wait_for_text("the key saved on this computer");
+    app.wait_until_idle();
+    let forget = app.harness.get_by_label("Forget saved key");
+    assert!(!forget.accesskit_node().is_disabled(), "a key is saved");
+}
+
+#[test]
+fn unfinished_run_can_be_discarded() {
+    let (sandbox, mut app) = app_with_unfinished_run();
+    app.wait_for_text("resume-me.csv");
+    app.click("Discard");
+    app.wait_for_text("The import is no longer offered");
+    app.wait_until_idle();
+    assert!(app.harness.query_by_label("Unfinished imports").is_none());
+
+    // A request from the menu now gets a notice that there is none.
+    app.harness.get_by_label("File").click();
+    app.harness.run_steps(2);
+    app.click("Unfinished imports…");
+    app.wait_for_text("There are no unfinished imports.");
+    assert!(sandbox.customers("AG-SANDBOX").is_empty());
+}
+
+#[test]
+fn sandbox_run_resumes_after_restart() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let home = tempfile::tempdir().expect("temporary home folder");
+    let paths = AppPaths::under(home.path().to_path_buf());
+    // Recorded on a sandbox of an earlier start, whose port is gone.
+    record_unfinished_run(&paths, &Environment::Sandbox, "http://127.0.0.1:9/business");
+    let settings = Settings {
+        welcome_dismissed: true,
+        ..Settings::default()
+    };
+    let mut app = TestApp::start_in(settings, None, home, runtime);
+    app.wait_for_text("resume-me.csv");
+    app.step_until("the sandbox to start", |harness| {
+        harness
+            .query_by_label_contains("The sandbox is running")
+            .is_some()
+    });
+    app.click("Resume");
+    app.wait_for_step("Results");
+    app.wait_until_idle();
+    assert!(app.harness.query_by_label("Created (2)").is_some());
+}
+
+#[test]
+fn past_import_results_reopen() {
+    let mut app = TestApp::returning(Settings::default(), None);
+    app.wait_for_text("The sandbox is running on this computer");
+    app.wait_until_idle();
+    app.harness.get_by_label("File").click();
+    app.harness.run_steps(2);
+    app.click("Past imports…");
+    app.wait_for_text("No import has been made on this computer yet.");
+
+    app.click("Continue");
+    app.wait_for_step("Open");
+    let file = write_people(&app, "past.csv", &[("Ana", "ana@example.com")]);
+    open_to_upload(&mut app, file, "1 ready row");
+    app.click("Send 1 customer");
+    app.wait_for_step("Results");
+    app.wait_for_label("Created (1)");
+    app.wait_until_idle();
+    app.click("Import another file");
+    app.wait_for_step("Open");
+
+    app.harness.get_by_label("File").click();
+    app.harness.run_steps(2);
+    app.click("Past imports…");
+    app.wait_for_label("Past imports");
+    app.wait_for_text("past.csv");
+    app.click("Show results");
+    app.wait_for_step("Results");
+    app.wait_until_idle();
+    assert!(app.harness.query_by_label("Created (1)").is_some());
+    let undo = app.harness.get_by_label("Undo this import…");
+    assert!(
+        !undo.accesskit_node().is_disabled(),
+        "the import can be undone"
+    );
+}
+
+#[test]
+fn huge_cell_is_shown_short() {
+    let mut app = TestApp::returning(Settings::default(), None);
+    let path = app.home.path().join("huge.csv");
+    let huge = "a".repeat(3_000_000);
+    std::fs::write(
+        &path,
+        format!("First Name,Email\nAnn,{huge}\nBo,bo@example.com\n"),
+    )
+    .expect("write the spreadsheet");
+    app.wait_until_idle();
+    app.drop_file(path);
+    app.wait_for_step("Map");
+    app.wait_until_idle();
+    app.click("Continue to preview");
+    app.wait_for_step("Preview");
+    app.wait_until_idle();
+    assert!(app.harness.query_by_label("1 invalid").is_some());
+
+    let first_fix = app
+        .harness
+        .get_all_by_label("Fix…")
+        .next()
+        .expect("a Fix button");
+    first_fix.click();
+    app.harness.run_steps(2);
+    app.wait_for_text("Too long to edit here");
 }

@@ -145,7 +145,7 @@ async fn sigkill_and_resume_loses_nothing() {
     let mut on_server: HashMap<String, usize> = HashMap::new();
     for record in sandbox.customers(sandbox.location()) {
         for email in record.customer.email_addresses {
-            *on_server.entry(email).or_default() += 1;
+            *on_server.entry(email.to_string()).or_default() += 1;
         }
     }
     for index in 0..ROWS {
@@ -204,7 +204,7 @@ fn import_command(file: &Path, home: &Path, sandbox: &RunningSandbox, token: &st
 fn assert_small_rows_once(sandbox: &RunningSandbox, rows: u32) {
     let customers = sandbox.customers(sandbox.location());
     assert_eq!(customers.len(), rows as usize, "customers on the server");
-    let emails: std::collections::HashSet<String> = customers
+    let emails: std::collections::HashSet<compact_str::CompactString> = customers
         .into_iter()
         .flat_map(|record| record.customer.email_addresses)
         .collect();

@@ -56,8 +56,8 @@ async fn list(sandbox: &RunningSandbox, token: &str, query: &str) -> reqwest::Re
 
 fn customer(email: &str, phone: &str) -> Customer {
     Customer {
-        email_addresses: vec![email.to_owned()],
-        phone_numbers: vec![phone.to_owned()],
+        email_addresses: vec![email.into()],
+        phone_numbers: vec![phone.into()],
         ..Customer::default()
     }
 }

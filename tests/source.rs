@@ -321,7 +321,7 @@ fn number_cells_read_as_digits() {
         ]
     );
     let table = read_ok(&case("leading-zeros-as-numbers.xlsx"));
-    let cells: Vec<&str> = table.records.iter().flat_map(|r| r.fields.iter()).collect();
+    let cells: Vec<&str> = table.records.iter().flat_map(|r| r.cells()).collect();
     assert!(cells.contains(&"2079460123"), "{cells:?}");
     assert!(cells.contains(&"491570158"), "{cells:?}");
 }
@@ -713,9 +713,109 @@ fn fuzz_workbook_input(data: &[u8]) -> Option<(Vec<u8>, &'static str)> {
     Some(input)
 }
 
+/// Builds one BIFF record.
+fn biff(kind: u16, data: &[u8]) -> Vec<u8> {
+    let mut out = kind.to_le_bytes().to_vec();
+    out.extend_from_slice(&(data.len() as u16).to_le_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+/// Builds the data of a cell record: row, column, format index, `rest`.
+fn biff_cell(row: u16, column: u16, rest: &[u8]) -> Vec<u8> {
+    [&row.to_le_bytes()[..], &column.to_le_bytes(), &[0, 0], rest].concat()
+}
+
+/// Builds a BIFF8 LABEL record holding `text` (Latin-1).
+fn biff_label(row: u16, column: u16, text: &str) -> Vec<u8> {
+    let string = [
+        &(text.len() as u16).to_le_bytes()[..],
+        &[0],
+        text.as_bytes(),
+    ]
+    .concat();
+    biff(0x0204, &biff_cell(row, column, &string))
+}
+
+/// Builds an XLS file (BIFF8) whose globals end with `globals` and whose
+/// one sheet, named "Sheet1", contains the records `cells`.
+fn xls_of(globals: &[Vec<u8>], cells: &[Vec<u8>]) -> Vec<u8> {
+    let bof = |kind: u8| {
+        biff(
+            0x0809,
+            &[0x00, 0x06, kind, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        )
+    };
+    let boundsheet = |offset: u32| {
+        let data = [&offset.to_le_bytes()[..], &[0, 0, 6, 0], b"Sheet1"].concat();
+        biff(0x0085, &data)
+    };
+    let eof = biff(0x000A, &[]);
+    let globals = [globals.concat(), eof.clone()].concat();
+    let offset = bof(5).len() + boundsheet(0).len() + globals.len();
+    let stream = [
+        bof(5),
+        boundsheet(offset as u32),
+        globals,
+        bof(0x10),
+        cells.concat(),
+        eof,
+    ]
+    .concat();
+    let mut file = cfb::CompoundFile::create(Cursor::new(Vec::new())).expect("cfb");
+    let mut out = file.create_stream("/Workbook").expect("stream");
+    out.write_all(&stream).expect("write");
+    drop(out);
+    file.flush().expect("flush");
+    file.into_inner().into_inner()
+}
+
+#[test]
+fn xls_formula_reads_cached_value() {
+    let mut formula = biff_cell(1, 0, &42.0_f64.to_le_bytes());
+    formula.extend_from_slice(&[0; 6]);
+    // The tokens: a 2-byte integer 42 (ptgInt).
+    formula.extend_from_slice(&[3, 0, 0x1E, 42, 0]);
+    let bytes = xls_of(&[], &[biff_label(0, 0, "Total"), biff(0x0006, &formula)]);
+    let table = bytes_ok(&bytes, "formula.xls");
+    assert_eq!(table.headers, ["Total"]);
+    assert_eq!(table.records[0].get(0), "42");
+}
+
+#[test]
+fn xls_shared_string_copies_hit_text_limit() {
+    let text = "x".repeat(8_000);
+    let string = [
+        &(text.len() as u16).to_le_bytes()[..],
+        &[0],
+        text.as_bytes(),
+    ]
+    .concat();
+    let sst = biff(0x00FC, &[&[1, 0, 0, 0, 1, 0, 0, 0][..], &string].concat());
+    // Each cell is a copy of the 8,000 characters, estimated at 24 KB.
+    let copies = source::MAX_TEXT_BYTES / 24_000 + 1;
+    let cells: Vec<Vec<u8>> = (0..copies)
+        .map(|row| biff(0x00FD, &biff_cell(row as u16, 0, &0_u32.to_le_bytes())))
+        .collect();
+    let error = bytes_err(&xls_of(&[sst], &cells), "copies.xls");
+    assert!(matches!(error, SourceError::TooMuchText { .. }), "{error}");
+    assert!(error.user_message().contains("256 MB of text"), "{error}");
+}
+
+#[test]
+fn xls_short_sector_chain_is_checked() {
+    // The workbook stream's directory entry claims 4 MB, but its sector
+    // chain ends after 16 KB; the cells in those 16 KB span 32 million.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions/workbook/oom-cc585f979c6666abf9609cab3090c1caed95ac8d");
+    let data = std::fs::read(path).expect("regression input");
+    let error = bytes_err(&data[1..], "short-chain.xls");
+    assert!(matches!(error, SourceError::TooManyCells { .. }), "{error}");
+}
+
 /// Replays the inputs that once crashed a fuzz target (kept in
-/// fuzz/regressions) the way the targets read them. Reading may fail, but
-/// must not panic.
+/// fuzz/regressions) the way the targets read them. Reading may fail with
+/// a message for the user, but must not panic.
 #[test]
 fn fuzz_regressions_read_without_panic() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
@@ -728,15 +828,135 @@ fn fuzz_regressions_read_without_panic() {
     let options = ReadOptions::default();
     let mut replayed = 0;
     for data in files("text") {
-        source::read_bytes(&data, "fuzz.csv", &options, &Progress::new()).ok();
+        if let Err(error) = source::read_bytes(&data, "fuzz.csv", &options, &Progress::new()) {
+            assert!(!error.user_message().is_empty(), "{error}");
+        }
         replayed += 1;
     }
     for data in files("workbook") {
         let Some((bytes, name)) = fuzz_workbook_input(&data) else {
             continue;
         };
-        source::read_bytes(&bytes, name, &options, &Progress::new()).ok();
+        if let Err(error) = source::read_bytes(&bytes, name, &options, &Progress::new()) {
+            assert!(!error.user_message().is_empty(), "{error}");
+        }
         replayed += 1;
     }
     assert!(replayed >= 2, "only {replayed} regression inputs found");
+}
+
+/// Returns the parts of a [`SourceError::UnclosedQuote`], failing the test
+/// on any other outcome.
+fn unclosed_quote(error: &SourceError) -> (&Path, u32, usize, Option<&str>) {
+    match error {
+        SourceError::UnclosedQuote {
+            path,
+            row,
+            column,
+            header,
+        } => (path, *row, *column, header.as_deref()),
+        other => panic!("expected an unclosed quote, got: {other}"),
+    }
+}
+
+#[test]
+fn unclosed_quote_names_row_and_column() {
+    let path = case("unclosed-quote.csv");
+    let error = read_err(&path);
+    let (error_path, row, column, header) = unclosed_quote(&error);
+    assert_eq!(error_path, path);
+    assert_eq!(row, 2);
+    assert_eq!(column, 2);
+    assert_eq!(header, Some("Notes"));
+    let display = error.to_string();
+    assert!(display.contains("unclosed-quote.csv"), "{display}");
+    let message = error.user_message();
+    assert!(
+        message.starts_with("Row 2, column \u{201c}Notes\u{201d} opens a quote"),
+        "{message}"
+    );
+    assert!(message.contains("text editor"), "{message}");
+}
+
+#[test]
+fn unclosed_quote_in_header_row() {
+    let path = case("unclosed-quote-in-header.csv");
+    let error = read_err(&path);
+    let (error_path, row, column, header) = unclosed_quote(&error);
+    assert_eq!(error_path, path);
+    assert_eq!(row, 1);
+    assert_eq!(column, 0);
+    assert_eq!(header, None);
+    let message = error.user_message();
+    assert!(
+        message.starts_with("Row 1, column 1 opens a quote"),
+        "{message}"
+    );
+}
+
+#[test]
+fn unclosed_quote_cases_match_manifest() {
+    let manifest = manifest(&sample_dirs()[1]);
+    for name in ["unclosed-quote.csv", "unclosed-quote-in-header.csv"] {
+        let entry = manifest
+            .iter()
+            .find(|entry| entry.file == name)
+            .expect("case is in the manifest");
+        let message = read_err(&case(name)).user_message();
+        assert_eq!(Some(&message), entry.expect_error.as_ref(), "{name}");
+    }
+}
+
+#[test]
+fn unclosed_quote_rows_counted_exactly() {
+    // A title line, blank lines and a closed multi-line cell come before
+    // the quote that stays open. The header is found below the title.
+    let text = "Customer list\n\nFirst Name,Email,Notes\r\nAnn,ann@example.com,\"two\r\nlines\"\r\n\
+                \r\nBo,bo@example.com,\"never closed\r\nCy,cy@example.com,\r\n";
+    let error = bytes_err(text.as_bytes(), "titled.csv");
+    let (path, row, column, header) = unclosed_quote(&error);
+    assert_eq!(path, Path::new("titled.csv"));
+    assert_eq!(row, 6);
+    assert_eq!(column, 2);
+    assert_eq!(header, Some("Notes"));
+}
+
+#[test]
+fn unclosed_quote_below_title_line() {
+    let text = "Customer list\n\"First Name,Email,Notes\nAnn,ann@example.com,fine\n";
+    let error = bytes_err(text.as_bytes(), "titled.csv");
+    let (_, row, column, header) = unclosed_quote(&error);
+    assert_eq!(row, 2);
+    assert_eq!(column, 0);
+    assert_eq!(header, None);
+}
+
+#[test]
+fn unclosed_quote_without_final_line_feed() {
+    let text = "First Name,Email,Notes\nAnn,ann@example.com,\"oops";
+    let error = bytes_err(text.as_bytes(), "last.csv");
+    let (_, row, column, header) = unclosed_quote(&error);
+    assert_eq!(row, 2);
+    assert_eq!(column, 2);
+    assert_eq!(header, Some("Notes"));
+}
+
+#[test]
+fn unclosed_quote_found_in_windows_1252() {
+    let mut bytes = b"First Name;Email;Notes\nJos\xe9;jose@example.com;ok\n".to_vec();
+    bytes.extend_from_slice(b"Zo\xeb;zoe@example.com;\"caf\xe9\nAl;al@example.com;ok\n");
+    let error = bytes_err(&bytes, "latin.csv");
+    let (_, row, column, header) = unclosed_quote(&error);
+    assert_eq!(row, 3);
+    assert_eq!(column, 2);
+    assert_eq!(header, Some("Notes"));
+}
+
+#[test]
+fn closed_quote_ending_in_line_break_reads() {
+    let text = "First Name,Email,Notes\nAnn,ann@example.com,\"ends with a break\n\"\n";
+    let table = bytes_ok(text.as_bytes(), "closed.csv");
+    let rows: Vec<u32> = table.records.iter().map(|record| record.row).collect();
+    assert_eq!(rows, [2]);
+    assert_eq!(column(&table, "Notes"), ["ends with a break\n"]);
 }

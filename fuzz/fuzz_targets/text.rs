@@ -40,7 +40,7 @@ fn check_table(table: &Table) {
     let mut previous = table.header_row;
     for record in &table.records {
         assert!(record.row > previous, "row {} after {previous}", record.row);
-        assert!(record.fields.len() <= table.headers.len());
+        assert!(record.len() <= table.headers.len());
         previous = record.row;
     }
     for header in &table.headers {

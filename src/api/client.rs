@@ -338,7 +338,7 @@ impl Client {
                 tracing::debug!(%method, path = url.path(), status = status.as_u16(), elapsed_ms, "API request");
             }
             Err(err) => {
-                tracing::debug!(%method, path = url.path(), elapsed_ms, error = %err, "API request failed");
+                tracing::debug!(%method, path = url.path(), elapsed_ms, error = %err.log_summary(), "API request failed");
             }
         }
         outcome
@@ -479,8 +479,9 @@ fn invalid_url(url: &Url, reason: &str) -> ApiError {
 }
 
 /// Returns whether the URL's host is this computer: `127.0.0.0/8`, `::1`
-/// or the name `localhost`.
-pub(crate) fn is_loopback(url: &Url) -> bool {
+/// or the name `localhost`. Only there may plain `http://` carry a token,
+/// and only there can the sandbox be running.
+pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),

@@ -262,6 +262,42 @@ impl ApiError {
         }
     }
 
+    /// Returns the error for a log line: like `Display`, but without the
+    /// parts that can contain a customer's details. These are a conflict's
+    /// value, the server's error text (a `422` may quote the email it
+    /// rejects), a redirect's target and the reason a body was unreadable.
+    /// Logs keep row numbers and ids only.
+    pub fn log_summary(&self) -> String {
+        match self {
+            Self::Conflict(conflict) => format!(
+                "409 conflict: {} already belongs to {}",
+                conflict.field, conflict.existing_id
+            ),
+            Self::Forbidden { request, .. } => format!("{request}: 403 forbidden"),
+            Self::Rejected {
+                request, status, ..
+            } => format!("{request}: {status} rejected"),
+            Self::ServerError {
+                request, status, ..
+            } => format!("{request}: {status} server error"),
+            Self::Redirected {
+                request, status, ..
+            } => format!("{request}: {status} redirect not followed"),
+            Self::InvalidResponse {
+                request, status, ..
+            } => format!("{request}: {status} response could not be read"),
+            Self::InvalidBaseUrl { .. }
+            | Self::InsecureBaseUrl { .. }
+            | Self::InvalidToken { .. }
+            | Self::Unauthorized { .. }
+            | Self::NotFound { .. }
+            | Self::RateLimited { .. }
+            | Self::TimedOut { .. }
+            | Self::ConnectionFailed { .. }
+            | Self::ResponseLost { .. } => self.to_string(),
+        }
+    }
+
     /// Returns a sentence for the user that says what went wrong and what
     /// to do next.
     pub fn user_message(&self) -> String {

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use crate::customer::Customer;
 
-pub use client::Client;
+pub use client::{Client, is_loopback};
 pub use error::{ApiError, RequestSummary, Resource, qualify_customer_id};
 pub use patch::{CustomerPatch, FieldChange, Merge, email_key, merge_patch, phone_key};
 pub use wire::{JSON_API, customer_attributes, parse_attributes};
@@ -31,6 +31,10 @@ pub struct CustomerRecord {
     /// `businessLocation` relationship or else from the id.
     pub location: Option<String>,
     pub customer: Customer,
+    /// Read-only `createdAt` attribute (RFC 3339, by the server's clock).
+    /// `None` when the server left it out or sent a value that is not
+    /// RFC 3339.
+    pub created_at: Option<jiff::Timestamp>,
 }
 
 /// One page of a customer list.

@@ -5,7 +5,15 @@
 //! or cleared, so the patch that undoes a merge can restore a field that was
 //! empty before. Lists (emails, phones, tags) are replaced whole, as JSON:API
 //! replaces an attribute whose value is an array.
+//!
+//! Every change in a patch is absolute: a value to set, a value to clear,
+//! or the whole new list, never "add this item". Sending a patch twice
+//! therefore leaves the customer as sending it once does. That is what
+//! makes resending safe when a merge's response was lost: the upload sends
+//! the recorded patch again without first learning whether the server
+//! applied it.
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -47,16 +55,16 @@ impl<T> FieldChange<T> {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CustomerPatch {
-    pub given_name: FieldChange<String>,
-    pub family_name: FieldChange<String>,
+    pub given_name: FieldChange<CompactString>,
+    pub family_name: FieldChange<CompactString>,
     /// The address is set or cleared as a whole.
     pub address: FieldChange<Address>,
     /// The new full list of phone numbers, when it changes.
-    pub phone_numbers: Option<Vec<String>>,
+    pub phone_numbers: Option<Vec<CompactString>>,
     /// The new full list of email addresses, when it changes.
-    pub email_addresses: Option<Vec<String>>,
+    pub email_addresses: Option<Vec<CompactString>>,
     /// The new full list of tags, when it changes.
-    pub tags: Option<Vec<String>>,
+    pub tags: Option<Vec<CompactString>>,
     pub permission_to_contact: FieldChange<bool>,
 }
 
@@ -107,6 +115,16 @@ impl CustomerPatch {
         Ok(patch)
     }
 
+    /// Returns whether `customer` already has every value the patch sets,
+    /// so that applying it would change nothing. Values are compared
+    /// exactly, so a server that rewrites a value (trims it, say) makes
+    /// this false.
+    pub fn is_applied_to(&self, customer: &Customer) -> bool {
+        let mut patched = customer.clone();
+        self.apply_to(&mut patched);
+        patched == *customer
+    }
+
     /// Applies the patch to `customer` as the API would.
     pub fn apply_to(&self, customer: &mut Customer) {
         apply_change(&mut customer.given_name, &self.given_name);
@@ -143,9 +161,12 @@ fn put_change<T: Serialize>(
     attributes.insert(name.to_owned(), value);
 }
 
-fn put_list(attributes: &mut Map<String, Value>, name: &str, list: &Option<Vec<String>>) {
+fn put_list(attributes: &mut Map<String, Value>, name: &str, list: &Option<Vec<CompactString>>) {
     if let Some(list) = list {
-        let items = list.iter().cloned().map(Value::String).collect();
+        let items = list
+            .iter()
+            .map(|item| Value::String(item.to_string()))
+            .collect();
         attributes.insert(name.to_owned(), Value::Array(items));
     }
 }
@@ -173,7 +194,7 @@ fn read_address(value: &Value) -> Result<FieldChange<Address>, String> {
         .map_err(|err| format!("address has the wrong type: {err}"))
 }
 
-fn read_list(name: &str, value: &Value) -> Result<Vec<String>, String> {
+fn read_list(name: &str, value: &Value) -> Result<Vec<CompactString>, String> {
     if value.is_null() {
         return Ok(Vec::new());
     }
@@ -284,11 +305,14 @@ fn tag_key(tag: &str) -> String {
     tag.trim().to_lowercase()
 }
 
-fn is_blank(value: &Option<String>) -> bool {
+fn is_blank(value: &Option<CompactString>) -> bool {
     value.as_deref().is_none_or(|text| text.trim().is_empty())
 }
 
-fn fill(existing: &Option<String>, incoming: &Option<String>) -> Option<String> {
+fn fill(
+    existing: &Option<CompactString>,
+    incoming: &Option<CompactString>,
+) -> Option<CompactString> {
     if !is_blank(existing) || is_blank(incoming) {
         return None;
     }
@@ -303,7 +327,11 @@ fn fill_address(existing: &Option<Address>, incoming: &Option<Address>) -> Optio
 
 /// Returns `existing` followed by the items of `incoming` whose key it does
 /// not contain yet, or `None` when there are none.
-fn union(existing: &[String], incoming: &[String], key: fn(&str) -> String) -> Option<Vec<String>> {
+fn union(
+    existing: &[CompactString],
+    incoming: &[CompactString],
+    key: fn(&str) -> String,
+) -> Option<Vec<CompactString>> {
     let mut keys: Vec<String> = existing.iter().map(|item| key(item)).collect();
     let mut merged = existing.to_vec();
     for item in incoming {
@@ -312,7 +340,7 @@ fn union(existing: &[String], incoming: &[String], key: fn(&str) -> String) -> O
             continue;
         }
         keys.push(item_key);
-        merged.push(item.trim().to_owned());
+        merged.push(item.trim().into());
     }
     (merged.len() > existing.len()).then_some(merged)
 }
@@ -323,8 +351,8 @@ mod tests {
 
     fn customer(email: &str, phone: &str) -> Customer {
         Customer {
-            email_addresses: vec![email.to_owned()],
-            phone_numbers: vec![phone.to_owned()],
+            email_addresses: vec![email.into()],
+            phone_numbers: vec![phone.into()],
             ..Customer::default()
         }
     }
@@ -332,28 +360,26 @@ mod tests {
     #[test]
     fn merge_adds_new_contacts_and_tags() {
         let mut existing = customer("ann@example.com", "+13065551234");
-        existing.tags = vec!["VIP".to_owned()];
+        existing.tags = vec!["VIP".into()];
         let mut incoming = customer("ann@EXAMPLE.com", "+13065550000");
-        incoming
-            .email_addresses
-            .push("ann.work@example.com".to_owned());
-        incoming.tags = vec!["vip".to_owned(), "Imported".to_owned()];
+        incoming.email_addresses.push("ann.work@example.com".into());
+        incoming.tags = vec!["vip".into(), "Imported".into()];
 
         let merge = merge_patch(&existing, &incoming).expect("a change");
         assert_eq!(
             merge.patch.email_addresses,
             Some(vec![
-                "ann@example.com".to_owned(),
-                "ann.work@example.com".to_owned()
+                "ann@example.com".into(),
+                "ann.work@example.com".into()
             ])
         );
         assert_eq!(
             merge.patch.phone_numbers,
-            Some(vec!["+13065551234".to_owned(), "+13065550000".to_owned()])
+            Some(vec!["+13065551234".into(), "+13065550000".into()])
         );
         assert_eq!(
             merge.patch.tags,
-            Some(vec!["VIP".to_owned(), "Imported".to_owned()])
+            Some(vec!["VIP".into(), "Imported".into()])
         );
         assert_eq!(
             merge.inverse.email_addresses,
@@ -365,32 +391,29 @@ mod tests {
     #[test]
     fn merge_fills_only_empty_fields() {
         let mut existing = customer("ann@example.com", "+13065551234");
-        existing.given_name = Some("Ann".to_owned());
-        existing.family_name = Some("  ".to_owned());
+        existing.given_name = Some("Ann".into());
+        existing.family_name = Some("  ".into());
         let mut incoming = existing.clone();
-        incoming.given_name = Some("Anne".to_owned());
-        incoming.family_name = Some("Smith".to_owned());
+        incoming.given_name = Some("Anne".into());
+        incoming.family_name = Some("Smith".into());
 
         let merge = merge_patch(&existing, &incoming).expect("a change");
         assert!(merge.patch.given_name.is_keep());
-        assert_eq!(
-            merge.patch.family_name,
-            FieldChange::Set("Smith".to_owned())
-        );
-        assert_eq!(merge.inverse.family_name, FieldChange::Set("  ".to_owned()));
+        assert_eq!(merge.patch.family_name, FieldChange::Set("Smith".into()));
+        assert_eq!(merge.inverse.family_name, FieldChange::Set("  ".into()));
     }
 
     #[test]
     fn merge_fills_address_only_when_empty() {
         let partial = Address {
-            city: Some("Kalamazoo".to_owned()),
+            city: Some("Kalamazoo".into()),
             ..Address::default()
         };
         let full = Address {
-            street_address: Some("123 Fake St.".to_owned()),
-            city: Some("Saskatoon".to_owned()),
-            region_code: Some("CA-SK".to_owned()),
-            country_code: Some("CA".to_owned()),
+            street_address: Some("123 Fake St.".into()),
+            city: Some("Saskatoon".into()),
+            region_code: Some("CA-SK".into()),
+            country_code: Some("CA".into()),
         };
         let mut existing = customer("ann@example.com", "+13065551234");
         let mut incoming = existing.clone();
@@ -417,9 +440,9 @@ mod tests {
         let mut existing = customer("ann@example.com", "+13065551234");
         existing.permission_to_contact = None;
         let mut incoming = customer("bob@example.com", "+13065550000");
-        incoming.given_name = Some("Bob".to_owned());
+        incoming.given_name = Some("Bob".into());
         incoming.permission_to_contact = Some(true);
-        incoming.tags = vec!["Imported".to_owned()];
+        incoming.tags = vec!["Imported".into()];
 
         let merge = merge_patch(&existing, &incoming).expect("a change");
         let mut record = existing.clone();
@@ -431,10 +454,39 @@ mod tests {
     }
 
     #[test]
+    fn patch_is_idempotent() {
+        let existing = customer("ann@example.com", "+13065551234");
+        let mut incoming = customer("ann.work@example.com", "+13065550000");
+        incoming.given_name = Some("Ann".into());
+        incoming.tags = vec!["Imported".into()];
+        let merge = merge_patch(&existing, &incoming).expect("a change");
+
+        let mut once = existing.clone();
+        merge.patch.apply_to(&mut once);
+        let mut twice = once.clone();
+        merge.patch.apply_to(&mut twice);
+        assert_eq!(twice, once);
+        assert!(merge.patch.is_applied_to(&once));
+        assert!(!merge.patch.is_applied_to(&existing));
+
+        // The request carries whole lists and set values only.
+        let attributes = Value::Object(merge.patch.to_attributes());
+        assert_eq!(
+            attributes["emailAddresses"],
+            serde_json::json!(["ann@example.com", "ann.work@example.com"])
+        );
+        assert_eq!(
+            attributes["phoneNumbers"],
+            serde_json::json!(["+13065551234", "+13065550000"])
+        );
+        assert_eq!(attributes["givenName"], serde_json::json!("Ann"));
+    }
+
+    #[test]
     fn attributes_send_clears_as_null() {
         let patch = CustomerPatch {
             given_name: FieldChange::Clear,
-            family_name: FieldChange::Set("Smith".to_owned()),
+            family_name: FieldChange::Set("Smith".into()),
             tags: Some(Vec::new()),
             ..CustomerPatch::default()
         };
@@ -450,10 +502,10 @@ mod tests {
         let patch = CustomerPatch {
             given_name: FieldChange::Clear,
             address: FieldChange::Set(Address {
-                city: Some("Saskatoon".to_owned()),
+                city: Some("Saskatoon".into()),
                 ..Address::default()
             }),
-            phone_numbers: Some(vec!["+13065551234".to_owned()]),
+            phone_numbers: Some(vec!["+13065551234".into()]),
             tags: Some(Vec::new()),
             permission_to_contact: FieldChange::Set(true),
             ..CustomerPatch::default()
@@ -461,7 +513,7 @@ mod tests {
         let read = CustomerPatch::from_attributes(&patch.to_attributes()).expect("a patch");
         assert_eq!(read, patch);
         let mut wrong = Map::new();
-        wrong.insert("tags".to_owned(), Value::from("VIP"));
+        wrong.insert("tags".into(), Value::from("VIP"));
         let error = CustomerPatch::from_attributes(&wrong).expect_err("tags must be a list");
         assert!(error.starts_with("tags must be a list"), "{error}");
     }
@@ -470,7 +522,7 @@ mod tests {
     fn patch_round_trips_through_serde() {
         let patch = CustomerPatch {
             address: FieldChange::Clear,
-            email_addresses: Some(vec!["a@example.com".to_owned()]),
+            email_addresses: Some(vec!["a@example.com".into()]),
             ..CustomerPatch::default()
         };
         let text = serde_json::to_string(&patch).expect("serialize");

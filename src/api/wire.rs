@@ -82,10 +82,15 @@ pub(crate) fn parse_record(
         .or(request_location)
         .map(str::to_owned);
     let id = qualify_customer_id(raw_id, location.as_deref());
+    let created_at = attributes
+        .get("createdAt")
+        .and_then(Value::as_str)
+        .and_then(|text| text.trim().parse().ok());
     Ok(CustomerRecord {
         id,
         location,
         customer,
+        created_at,
     })
 }
 
@@ -149,6 +154,30 @@ mod tests {
         assert_eq!(record.customer.given_name.as_deref(), Some("William"));
         assert!(record.customer.tags.is_empty());
         assert_eq!(record.customer.permission_to_contact, Some(true));
+        let created: jiff::Timestamp = "2019-08-24T14:15:22Z".parse().expect("a time");
+        assert_eq!(record.created_at, Some(created));
+    }
+
+    #[test]
+    fn created_at_missing_or_invalid_is_none() {
+        let missing = br#"{"data":{"type":"customers","id":"AG-1:CUSTOMER-1","attributes":{}}}"#;
+        assert_eq!(
+            parse_single(missing, None).expect("a record").created_at,
+            None
+        );
+        let invalid = br#"{"data":{"type":"customers","id":"AG-1:CUSTOMER-1",
+            "attributes":{"createdAt":"yesterday"}}}"#;
+        assert_eq!(
+            parse_single(invalid, None).expect("a record").created_at,
+            None
+        );
+        let offset = br#"{"data":{"type":"customers","id":"AG-1:CUSTOMER-1",
+            "attributes":{"createdAt":"2019-08-24T16:15:22+02:00"}}}"#;
+        let expected: jiff::Timestamp = "2019-08-24T14:15:22Z".parse().expect("a time");
+        assert_eq!(
+            parse_single(offset, None).expect("a record").created_at,
+            Some(expected)
+        );
     }
 
     #[test]
@@ -183,7 +212,7 @@ mod tests {
     #[test]
     fn create_body_leaves_out_missing_values() {
         let customer = Customer {
-            email_addresses: vec!["a@example.com".to_owned()],
+            email_addresses: vec!["a@example.com".into()],
             ..Customer::default()
         };
         let body = create_body("AG-1", &customer);

@@ -8,12 +8,9 @@ use std::process::ExitCode;
 use serde_json::{Value, json};
 
 use super::CheckArgs;
+use super::mapping::mapping_and_options;
 use crate::check::{Attribute, CheckOptions, RowCheck, Severity, check_table};
 use crate::fields::{Mapping, Target};
-use crate::guess::guess_mapping;
-use crate::normalize::place::country_code;
-use crate::paths::AppPaths;
-use crate::preset::PresetStore;
 use crate::progress::Progress;
 use crate::source::{self, ReadOptions};
 use crate::table::{SourceFormat, Table};
@@ -48,13 +45,7 @@ fn check_file(args: &CheckArgs) -> Result<(), Failure> {
     };
     let table = source::read(&read.file, &read_options, &Progress::new())
         .map_err(|error| Failure(error.user_message()))?;
-    let (mapping, preset_country) = choose_mapping(args, &table)?;
-    let default_country = resolve_country(
-        read.default_country
-            .as_deref()
-            .or(preset_country.as_deref()),
-    )?;
-    let options = CheckOptions { default_country };
+    let (mapping, options) = mapping_and_options(read, &table).map_err(Failure)?;
     let rows = check_table(&table, &mapping, &options, &Progress::new());
 
     if let Some(out) = &args.json {
@@ -63,44 +54,6 @@ fn check_file(args: &CheckArgs) -> Result<(), Failure> {
     }
     print_summary(&table, &mapping, &rows, &options)
         .map_err(|error| Failure(format!("cannot write the summary: {error}")))
-}
-
-/// Returns the mapping (from the named preset or guessed) and the
-/// preset's default country.
-fn choose_mapping(args: &CheckArgs, table: &Table) -> Result<(Mapping, Option<String>), Failure> {
-    if let Some(name) = &args.read.preset {
-        let Some(paths) = AppPaths::from_env() else {
-            return Err(Failure(
-                "no home folder to find presets in; set CUSTOMER_IMPORTER_HOME".to_string(),
-            ));
-        };
-        let preset = PresetStore::new(paths.presets_dir())
-            .load(name)
-            .map_err(|error| {
-                Failure(format!(
-                    "{error}; save the mapping as a preset in the app first"
-                ))
-            })?;
-        return Ok((preset.apply(&table.headers), preset.default_country));
-    }
-    match args.read.mapping.as_str() {
-        "auto" => Ok((guess_mapping(table), None)),
-        other => Err(Failure(format!(
-            "unknown mapping mode {other:?}; use --mapping auto or --preset NAME"
-        ))),
-    }
-}
-
-fn resolve_country(code: Option<&str>) -> Result<Option<String>, Failure> {
-    let Some(code) = code.map(str::trim).filter(|code| !code.is_empty()) else {
-        return Ok(None);
-    };
-    match country_code(code) {
-        Some(alpha2) => Ok(Some(alpha2.to_string())),
-        None => Err(Failure(format!(
-            "{code:?} is not a country; give --default-country a two-letter ISO 3166-1 code such as US"
-        ))),
-    }
 }
 
 /// Returns the JSON line of one row: its status, and the customer when it

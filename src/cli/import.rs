@@ -7,9 +7,19 @@
 //! and the run stays resumable. A second Ctrl-C exits at once, which is
 //! also safe because the journal is written before each request.
 //!
-//! Exit codes: 0 when every row ended without failure, 1 when rows failed
-//! or were left unsent, 2 when the import could not run at all, 130 after
-//! a second Ctrl-C.
+//! A new import of a file that has an unfinished run to the same location
+//! is refused: it would send that run's rows again, and they would come
+//! back as conflicts with the customers the first run created. The user
+//! continues the run with `--resume`, or gives it up with
+//! `--discard-unfinished`.
+//!
+//! Exit codes:
+//! - 0 when every row that was sent, or was to be sent, ended created,
+//!   merged, skipped or as a conflict. Invalid rows are skipped and do not
+//!   count against it.
+//! - 1 when such a row failed or was left unsent.
+//! - 2 when the import could not run at all.
+//! - 130 after a second Ctrl-C.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -18,16 +28,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow, bail};
 
+use super::mapping::mapping_and_options;
 use super::{ConflictAction, ImportArgs};
-use crate::api::{ApiError, Client, ClientOptions};
+use crate::api::{ApiError, Client, ClientOptions, is_loopback};
 use crate::check::{CheckOptions, RowCheck, check_table};
 use crate::environment::Environment;
 use crate::fields::Mapping;
-use crate::guess::guess_mapping;
 use crate::keychain::{Keychain, SecretStore as _, token_account};
-use crate::normalize::place::country_code;
 use crate::paths::AppPaths;
-use crate::preset::PresetStore;
 use crate::progress::Progress;
 use crate::report::{ReportFile, write_reports};
 use crate::secret::Secret;
@@ -35,8 +43,9 @@ use crate::source::{self, ReadOptions};
 use crate::table::Table;
 use crate::upload::journal::Journal;
 use crate::upload::{
-    Counts, PauseReason, Resolution, RunOptions, RunSummary, Session, SessionEnd, SessionKind,
-    SessionSettings, Target, UploadEvent, UploadPlan, Uploader,
+    Counts, PauseReason, Resolution, RunInfo, RunOptions, RunSummary, Session, SessionEnd,
+    SessionKind, SessionSettings, Target, UploadEvent, UploadPlan, UploadProgress, Uploader,
+    run_base_url,
 };
 
 /// Base URL on which `customer-importer sandbox` listens by default.
@@ -57,7 +66,6 @@ pub fn run(args: ImportArgs, runtime: &tokio::runtime::Runtime) -> ExitCode {
     match runtime.block_on(import(args, handle)) {
         Ok(code) => code,
         Err(err) => {
-            tracing::debug!("import failed: {err:#}");
             let mut stderr = std::io::stderr().lock();
             writeln!(stderr, "error: {err:#}").ok();
             ExitCode::from(EXIT_CANNOT_RUN)
@@ -75,6 +83,39 @@ struct Connection {
     from_keychain: bool,
 }
 
+impl Connection {
+    /// Returns the base URL of the sandbox when `--env sandbox` names it,
+    /// where runs recorded on the sandbox are resumed and undone.
+    fn sandbox_base_url(&self) -> Option<String> {
+        (self.environment == Environment::Sandbox).then(|| self.base_url.clone())
+    }
+
+    /// Fails unless sessions of the recorded run would send where `--env`
+    /// points, so that the token of one environment never goes to another.
+    fn check_run_target(&self, info: &RunInfo) -> anyhow::Result<()> {
+        let run_url = run_base_url(info, self.sandbox_base_url().as_deref());
+        if run_url != self.base_url {
+            bail!(
+                "run {} sent to {run_url}, not {}: pass --env {}",
+                info.id,
+                self.base_url,
+                env_arg(&info.environment, &info.base_url)
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Returns the `--env` value that names an environment.
+fn env_arg(environment: &Environment, base_url: &str) -> String {
+    match environment {
+        Environment::Sandbox => "sandbox".to_owned(),
+        Environment::Demo => "demo".to_owned(),
+        Environment::Production => "prod".to_owned(),
+        Environment::Custom(_) => base_url.to_owned(),
+    }
+}
+
 async fn import(args: ImportArgs, handle: tokio::runtime::Handle) -> anyhow::Result<ExitCode> {
     let paths = AppPaths::from_env().ok_or_else(|| {
         anyhow!(
@@ -85,6 +126,7 @@ async fn import(args: ImportArgs, handle: tokio::runtime::Handle) -> anyhow::Res
     let settings = SessionSettings {
         max_concurrency: usize::from(args.max_concurrency),
         client: client_options(&args),
+        sandbox_base_url: connection.sandbox_base_url(),
         ..SessionSettings::default()
     };
     let uploader = Uploader::new(handle, paths.journal_file(), settings);
@@ -143,8 +185,10 @@ async fn connect(args: &ImportArgs) -> anyhow::Result<Connection> {
     })
 }
 
-/// Reads the environment's saved token; a keychain that cannot be used
-/// counts as no saved token, after a warning.
+/// Reads the environment's saved token. A keychain that cannot be used
+/// counts as no saved token, after a sentence on stderr that reports it.
+/// The sandbox stays quiet about it, because it works without a saved
+/// token.
 async fn read_keychain(environment: &Environment) -> anyhow::Result<Option<Secret>> {
     let account = token_account(environment);
     let read = tokio::task::spawn_blocking(move || Keychain::system().get(&account))
@@ -152,49 +196,48 @@ async fn read_keychain(environment: &Environment) -> anyhow::Result<Option<Secre
         .context("reading the keychain stopped unexpectedly")?;
     match read {
         Ok(token) => Ok(token.filter(|token| !token.is_empty())),
+        Err(err) if *environment == Environment::Sandbox => {
+            tracing::debug!("the keychain could not be read: {err}");
+            Ok(None)
+        }
         Err(err) => {
-            tracing::warn!("the keychain could not be read: {}", err.user_message());
+            say(&format!(
+                "The keychain could not be read ({err}), so the token can come only from \
+                 {TOKEN_VARIABLE}."
+            ));
             Ok(None)
         }
     }
 }
 
 /// Reads the file, then starts a new run of its ready rows or resumes the
-/// unfinished run of the same file and location.
+/// unfinished run of the same file and location. Refuses a new run while
+/// such an unfinished run exists, unless `--discard-unfinished` gives it up.
 async fn start_or_resume(
     args: &ImportArgs,
     uploader: &Uploader,
     connection: &Connection,
 ) -> anyhow::Result<Session> {
     let table = read_table(args).await?;
-    let resumable = find_resumable(uploader, &table, &args.location).await?;
-    check_access(connection, &args.location, args.timeout_secs).await?;
+    let unfinished = find_resumable(uploader, &table, &args.location).await?;
     if args.resume {
-        let Some(run) = resumable else {
-            bail!(
-                "there is no unfinished import of {} to {}: run the command without --resume to \
-                 start one",
-                table.source.file_name(),
-                args.location
-            );
-        };
-        say(&format!(
-            "Resuming run {} ({} rows left to send).",
-            run.info.id,
-            run.counts.unfinished()
-        ));
-        return Ok(uploader.resume(&run.info.id, connection.token.clone()));
+        return resume(args, uploader, connection, unfinished, &table).await;
     }
-    if let Some(run) = resumable {
+    if let Some(run) = unfinished {
+        if !args.discard_unfinished {
+            bail!(unfinished_message(&run, &table));
+        }
+        uploader.discard_unfinished(&run.info.id).await?;
         say(&format!(
-            "Note: run {} of this file to {} stopped with {} rows not sent; add --resume to \
-             continue it. Starting a new run: rows it already sent will show as conflicts.",
-            run.info.id,
-            args.location,
-            run.counts.unfinished()
+            "Run {} is marked abandoned; its rows keep their outcomes and --undo {} still \
+             undoes what it created.",
+            run.info.id, run.info.id
         ));
     }
-    let plan = build_plan(args, connection, table).await?;
+    let (mapping, check_options) =
+        mapping_and_options(&args.read, &table).map_err(|message| anyhow!(message))?;
+    check_access(connection, &args.location, args.timeout_secs).await?;
+    let plan = build_plan(args, connection, table, mapping, check_options).await?;
     let ready = plan.ready_rows();
     say(&format!(
         "Sending {ready} ready rows of {} to {} at {}.",
@@ -205,11 +248,57 @@ async fn start_or_resume(
     let invalid = plan.rows.len() - ready;
     if invalid > 0 {
         say(&format!(
-            "{invalid} rows have errors and are not sent; they count as failed and the failed \
+            "{invalid} rows have errors and are not sent; they count as skipped and the skipped \
              rows report says what to fix."
         ));
     }
     Ok(uploader.start(plan, connection.token.clone()))
+}
+
+/// Resumes the unfinished run of the file, after checking that it goes
+/// where `--env` points.
+async fn resume(
+    args: &ImportArgs,
+    uploader: &Uploader,
+    connection: &Connection,
+    unfinished: Option<RunSummary>,
+    table: &Table,
+) -> anyhow::Result<Session> {
+    let Some(run) = unfinished else {
+        bail!(
+            "there is no unfinished import of {} to {}: run the command without --resume to \
+             start one",
+            table.source.file_name(),
+            args.location
+        );
+    };
+    connection.check_run_target(&run.info)?;
+    check_access(connection, &args.location, args.timeout_secs).await?;
+    say(&format!(
+        "Resuming run {} ({} rows left to send).",
+        run.info.id,
+        run.counts.unfinished()
+    ));
+    Ok(uploader.resume(&run.info.id, connection.token.clone()))
+}
+
+/// Returns the reason a new run is refused: the unfinished run of the same
+/// file and location, and the two ways on.
+fn unfinished_message(run: &RunSummary, table: &Table) -> String {
+    let started = run
+        .info
+        .started_at
+        .to_zoned_datetime(jiff::tz::TimeZone::system())
+        .strftime("%Y-%m-%d %H:%M");
+    format!(
+        "run {} of {} to {}, started {started}, is unfinished ({}): add --resume to continue \
+         it, or --discard-unfinished to mark it abandoned and start a new run, in which the rows \
+         it already sent come back as conflicts",
+        run.info.id,
+        table.source.file_name(),
+        run.info.location,
+        outcome_counts(&run.counts)
+    )
 }
 
 /// Returns the newest unfinished run of the table's file to `location`.
@@ -242,20 +331,14 @@ async fn read_table(args: &ImportArgs) -> anyhow::Result<Table> {
     Ok(table)
 }
 
-/// Maps and checks the table, and builds the plan of a new run.
+/// Checks the table's rows and builds the plan of a new run.
 async fn build_plan(
     args: &ImportArgs,
     connection: &Connection,
     table: Table,
+    mapping: Mapping,
+    check_options: CheckOptions,
 ) -> anyhow::Result<UploadPlan> {
-    let (mapping, preset_country) = choose_mapping(args, &table)?;
-    let default_country = resolve_country(
-        args.read
-            .default_country
-            .as_deref()
-            .or(preset_country.as_deref()),
-    )?;
-    let check_options = CheckOptions { default_country };
     let (table, checks) = check_rows(table, mapping.clone(), check_options.clone()).await?;
     if checks.is_empty() {
         bail!(
@@ -296,37 +379,6 @@ async fn check_rows(
     .context("checking the rows stopped unexpectedly")
 }
 
-/// Returns the mapping (from `--preset`, or guessed from the headers) and
-/// the preset's default country.
-fn choose_mapping(args: &ImportArgs, table: &Table) -> anyhow::Result<(Mapping, Option<String>)> {
-    if let Some(name) = &args.read.preset {
-        let paths = AppPaths::from_env().ok_or_else(|| {
-            anyhow!("there is no home folder to find presets in; set CUSTOMER_IMPORTER_HOME")
-        })?;
-        let preset = PresetStore::new(paths.presets_dir())
-            .load(name)
-            .map_err(|err| anyhow!("{err}; save the mapping as a preset in the app first"))?;
-        return Ok((preset.apply(&table.headers), preset.default_country));
-    }
-    match args.read.mapping.as_str() {
-        "auto" => Ok((guess_mapping(table), None)),
-        other => bail!("unknown mapping mode {other:?}; use --mapping auto or --preset NAME"),
-    }
-}
-
-fn resolve_country(code: Option<&str>) -> anyhow::Result<Option<String>> {
-    let Some(code) = code.map(str::trim).filter(|code| !code.is_empty()) else {
-        return Ok(None);
-    };
-    match country_code(code) {
-        Some(alpha2) => Ok(Some(alpha2.to_owned())),
-        None => bail!(
-            "{code:?} is not a country; give --default-country a two-letter ISO 3166-1 code such \
-             as US"
-        ),
-    }
-}
-
 /// Checks the token and the location with one small request before any
 /// row is sent, so a wrong token, location or address stops the import
 /// with one clear message.
@@ -343,7 +395,9 @@ async fn check_access(
         .map_err(|err| anyhow!(err.user_message()))?;
     match client.check_access(location).await {
         Ok(()) => Ok(()),
-        Err(ApiError::ConnectionFailed { .. }) if is_loopback(&connection.base_url) => {
+        Err(ApiError::ConnectionFailed { .. })
+            if url::Url::parse(&connection.base_url).is_ok_and(|url| is_loopback(&url)) =>
+        {
             bail!(
                 "no server is listening at {}: start the sandbox with `customer-importer sandbox` in \
                  another terminal, or pass its address with --env",
@@ -352,17 +406,6 @@ async fn check_access(
         }
         Err(err) => bail!(err.user_message()),
     }
-}
-
-/// Returns whether the base URL names this computer, where only the
-/// sandbox can be running.
-fn is_loopback(base_url: &str) -> bool {
-    url::Url::parse(base_url).is_ok_and(|url| match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        None => false,
-    })
 }
 
 /// Follows a session to its end, then writes the reports and prints the
@@ -554,15 +597,7 @@ async fn check_undo_target(
             info.location
         );
     }
-    if info.base_url != connection.base_url {
-        bail!(
-            "run {run_id} sent to {}, not {}: pass --env {}",
-            info.base_url,
-            connection.base_url,
-            info.base_url
-        );
-    }
-    Ok(())
+    connection.check_run_target(&info)
 }
 
 /// Writes one line to stderr, the command line's output channel.
@@ -578,10 +613,7 @@ fn print_outcome(end: &SessionEnd, reports: &Result<Vec<ReportFile>, String>) {
         "finished"
     };
     if end.kind == SessionKind::Undo {
-        say(&format!(
-            "Undo {state}: {} deleted, {} restored, {} failed.",
-            counts.deleted, counts.restored, counts.undo_failed
-        ));
+        say(&format!("Undo {state}: {}.", undo_counts(counts)));
         return;
     }
     say(&format!("Import {state}: {}.", outcome_counts(counts)));
@@ -640,6 +672,9 @@ fn outcome_counts(counts: &Counts) -> String {
 /// line a second otherwise.
 struct ProgressPrinter {
     terminal: bool,
+    /// Work of the session, from its `Started` event, which picks the
+    /// words of the progress line.
+    kind: SessionKind,
     last: Option<Instant>,
     /// Length of the line shown in place, to blank it out.
     shown_chars: usize,
@@ -649,6 +684,7 @@ impl ProgressPrinter {
     fn new() -> Self {
         Self {
             terminal: std::io::stderr().is_terminal(),
+            kind: SessionKind::Upload,
             last: None,
             shown_chars: 0,
         }
@@ -656,6 +692,7 @@ impl ProgressPrinter {
 
     fn show(&mut self, event: &UploadEvent) {
         match event {
+            UploadEvent::Started { kind, .. } => self.kind = *kind,
             UploadEvent::Progress(progress) => {
                 if self
                     .last
@@ -664,19 +701,7 @@ impl ProgressPrinter {
                     return;
                 }
                 self.last = Some(Instant::now());
-                let time_left = progress
-                    .time_left
-                    .filter(|_| progress.done < progress.total)
-                    .map_or_else(String::new, |left| {
-                        format!(", about {} left", format_duration(left))
-                    });
-                let line = format!(
-                    "{} of {} rows done ({}), {:.0} rows/s{time_left}",
-                    progress.done,
-                    progress.total,
-                    outcome_counts(&progress.counts),
-                    progress.rows_per_second
-                );
+                let line = progress_line(self.kind, progress);
                 self.line(&line);
             }
             UploadEvent::Paused(PauseReason::TokenRejected) => {
@@ -712,6 +737,32 @@ impl ProgressPrinter {
     }
 }
 
+/// Returns the progress line of a session of `kind`, such as `3 of 10 rows
+/// undone (2 deleted, 1 restored, 0 failed), 4 rows/s, about 2 s left`.
+fn progress_line(kind: SessionKind, progress: &UploadProgress) -> String {
+    let time_left = progress
+        .time_left
+        .filter(|_| progress.done < progress.total)
+        .map_or_else(String::new, |left| {
+            format!(", about {} left", format_duration(left))
+        });
+    let (verb, counts) = match kind {
+        SessionKind::Undo => ("undone", undo_counts(&progress.counts)),
+        SessionKind::Upload | SessionKind::Resolve => ("done", outcome_counts(&progress.counts)),
+    };
+    format!(
+        "{} of {} rows {verb} ({counts}), {:.0} rows/s{time_left}",
+        progress.done, progress.total, progress.rows_per_second
+    )
+}
+
+fn undo_counts(counts: &Counts) -> String {
+    format!(
+        "{} deleted, {} restored, {} failed",
+        counts.deleted, counts.restored, counts.undo_failed
+    )
+}
+
 fn format_duration(duration: Duration) -> String {
     let secs = duration.as_secs();
     match secs {
@@ -730,6 +781,45 @@ mod tests {
         assert_eq!(format_duration(Duration::from_secs(42)), "42 s");
         assert_eq!(format_duration(Duration::from_secs(125)), "2 min 5 s");
         assert_eq!(format_duration(Duration::from_secs(7260)), "2 h 1 min");
+    }
+
+    fn progress(counts: Counts) -> UploadProgress {
+        UploadProgress {
+            counts,
+            done: 1,
+            total: 3,
+            in_flight: 1,
+            concurrency: 8,
+            rows_per_second: 2.0,
+            time_left: Some(Duration::from_secs(1)),
+        }
+    }
+
+    #[test]
+    fn undo_progress_names_undo_outcomes() {
+        let counts = Counts {
+            merged: 1,
+            deleted: 1,
+            ..Counts::default()
+        };
+        assert_eq!(
+            progress_line(SessionKind::Undo, &progress(counts)),
+            "1 of 3 rows undone (1 deleted, 0 restored, 0 failed), 2 rows/s, about 1 s left"
+        );
+    }
+
+    #[test]
+    fn upload_progress_names_import_outcomes() {
+        let counts = Counts {
+            created: 1,
+            pending: 2,
+            ..Counts::default()
+        };
+        assert_eq!(
+            progress_line(SessionKind::Upload, &progress(counts)),
+            "1 of 3 rows done (1 created, 0 conflicts, 0 failed, 0 skipped, 2 not sent yet), \
+             2 rows/s, about 1 s left"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod check;
 mod import;
+mod mapping;
 mod sandbox;
 
 use std::path::PathBuf;
@@ -86,6 +87,10 @@ pub struct ImportArgs {
     /// Continues the unfinished run of this file and location instead of starting anew.
     #[arg(long)]
     pub resume: bool,
+
+    /// Marks the unfinished run of this file and location as abandoned, then starts a new run.
+    #[arg(long, conflicts_with_all = ["resume", "undo"])]
+    pub discard_unfinished: bool,
 
     /// Requests sent at once at most; fewer while the server is busy.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]

@@ -80,6 +80,10 @@ pub struct SandboxArgs {
     #[arg(long)]
     pub faults_on_all_operations: bool,
 
+    /// Applies --fail, --drop-* and --stall to updates (PATCH) as well as creates.
+    #[arg(long)]
+    pub faults_on_updates: bool,
+
     /// Seed of the random choices (faults, conflict forms, ids), to repeat a run.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -91,6 +95,10 @@ pub struct SandboxArgs {
     /// The aud an assertion must name (default: the sandbox's token URL).
     #[arg(long, value_name = "AUD", requires = "assertion_public_key")]
     pub assertion_audience: Option<String>,
+
+    /// JSON file that keeps the customers across restarts (read at start, written after changes).
+    #[arg(long, value_name = "FILE")]
+    pub state_file: Option<PathBuf>,
 }
 
 /// Runs the sandbox until Ctrl-C. Returns failure when the settings are
@@ -108,6 +116,13 @@ pub fn run(args: SandboxArgs, runtime: &tokio::runtime::Runtime) -> ExitCode {
 
 async fn serve_until_interrupted(config: SandboxConfig) -> ExitCode {
     let accepts_any_token = config.tokens.is_empty();
+    let keeping = match &config.state_file {
+        Some(path) => format!(
+            "Customers are kept in {} and come back when the sandbox starts again.",
+            path.display()
+        ),
+        None => "Everything is kept in memory and lost when the sandbox stops.".to_owned(),
+    };
     let sandbox = match Sandbox::start(config) {
         Ok(sandbox) => sandbox,
         Err(err) => {
@@ -124,14 +139,18 @@ async fn serve_until_interrupted(config: SandboxConfig) -> ExitCode {
         std::io::stdout().lock(),
         "Sandbox running at {} with location {}; {token_rule}.\n\
          Service-account token endpoint: {}\n\
-         Everything is kept in memory and lost when the sandbox stops. Press Ctrl-C to stop.",
+         {keeping} Press Ctrl-C to stop.",
         sandbox.base_url(),
         sandbox.locations().join(", "),
         sandbox.token_url()
     )
     .ok();
     if let Err(err) = tokio::signal::ctrl_c().await {
-        tracing::error!(error = %err, "cannot wait for Ctrl-C; stopping the sandbox");
+        writeln!(
+            std::io::stderr().lock(),
+            "error: the sandbox cannot listen for Ctrl-C ({err}), so it stops now."
+        )
+        .ok();
     }
     sandbox.stop().await;
     tracing::info!("sandbox stopped");
@@ -157,6 +176,7 @@ fn config_from_args(args: SandboxArgs) -> Result<SandboxConfig, String> {
         stall_duration: Duration::from_secs(args.stall_secs),
         rate_limit: args.rate_limit,
         all_operations: args.faults_on_all_operations,
+        include_updates: args.faults_on_updates,
     };
     faults.validate()?;
     Ok(SandboxConfig {
@@ -179,6 +199,7 @@ fn config_from_args(args: SandboxArgs) -> Result<SandboxConfig, String> {
         assertion_public_key_pem,
         assertion_audience: args.assertion_audience,
         log_requests: true,
+        state_file: args.state_file,
     })
 }
 

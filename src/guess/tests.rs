@@ -22,10 +22,7 @@ fn table(headers: &[&str], rows: &[&[&str]]) -> Table {
         records: rows
             .iter()
             .enumerate()
-            .map(|(index, cells)| Record {
-                row: index as u32 + 2,
-                fields: csv::StringRecord::from(cells.to_vec()),
-            })
+            .map(|(index, cells)| Record::new(index as u32 + 2, *cells))
             .collect(),
         notes: Vec::new(),
     }

@@ -24,12 +24,16 @@ pub struct ValueProfile {
 }
 
 impl ValueProfile {
-    /// Samples the first non-empty cells of a column.
+    /// Samples the first non-empty cells of a column. A cell too long to
+    /// be a customer field is left out of the sample: the check rejects it
+    /// anyway, and scanning megabytes of one cell would slow the guess.
     pub fn of_column(table: &Table, column: usize) -> Self {
         let values: Vec<String> = table
             .records
             .iter()
-            .map(|record| clean_cell(record.get(column)))
+            .map(|record| record.get(column))
+            .filter(|raw| crate::normalize::excess_length(raw).is_none())
+            .map(clean_cell)
             .filter(|text| !text.is_empty())
             .take(SAMPLE_SIZE)
             .collect();

@@ -6,7 +6,7 @@ use egui::{Context, Id, Modal};
 pub(crate) fn about_ui(ctx: &Context) -> bool {
     let response = Modal::new(Id::unique("about")).show(ctx, |ui| {
         ui.set_max_width(420.0);
-        ui.heading("Customer importer");
+        ui.heading(super::PRODUCT_NAME);
         ui.label(format!("Version {}", crate::VERSION));
         ui.add_space(6.0);
         ui.label("Moves a small business's customer list from a spreadsheet into Vendasta's Business App.");

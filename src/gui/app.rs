@@ -64,6 +64,7 @@ pub(crate) enum Modal {
     About,
     FixRow(FixRowState),
     Run(RunModal),
+    ConfirmResetSandbox,
 }
 
 /// A message in the status bar about something that has no place on the
@@ -109,6 +110,7 @@ impl ImporterApp {
     /// Creates the app and starts its first background jobs (the sandbox
     /// or the saved token, and the file given on the command line).
     pub fn new(ctx: &egui::Context, runtime: tokio::runtime::Handle, options: AppOptions) -> Self {
+        super::theme::apply(ctx);
         let (tasks, events) = Tasks::new(runtime, ctx.clone());
         let settings = options.settings;
         let account = settings.environment.keychain_account();
@@ -138,6 +140,7 @@ impl ImporterApp {
             upload_form: UploadForm {
                 check_existing: false,
                 batch_tag: default_batch_tag(),
+                foresight: None,
             },
             results: ResultsScreen::default(),
             run: None,
@@ -152,7 +155,7 @@ impl ImporterApp {
             app.pending.push(Action::OpenFile(file));
         }
         if app.paths.is_some() {
-            app.find_unfinished_runs();
+            app.find_unfinished_runs(false);
         }
         app
     }

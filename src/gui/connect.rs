@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use egui::Ui;
 
-use crate::auth::TokenSource;
+use crate::auth::{ServiceAccountKey, TokenSource};
 use crate::environment::Environment;
 use crate::secret::Secret;
 
@@ -39,7 +39,8 @@ pub(crate) struct ConnectForm {
     /// Token being typed or pasted; moved into [`ConnectStatus::token`] and
     /// cleared when the user presses "Use token".
     pub token_input: String,
-    /// Whether a token is saved in the keychain when it is used.
+    /// Whether a token is saved in the keychain when it is used, and a
+    /// key when its file is chosen.
     pub remember: bool,
     pub location_id: String,
 }
@@ -72,14 +73,33 @@ pub(crate) struct ConnectStatus {
     pub token: Option<Secret>,
     /// Whether `token` came from the keychain or was saved there.
     pub token_remembered: bool,
-    pub key_file: Option<PathBuf>,
-    /// Set once a check signed in with `key_file`.
+    /// Service-account key in use for the selected environment.
+    pub key: Option<ChosenKey>,
+    /// Whether `key` came from the keychain (or this session's fallback
+    /// store) or was saved there.
+    pub key_remembered: bool,
+    /// Whether a chosen key file is being read and checked.
+    pub reading_key: bool,
+    /// Reason the last key file chosen cannot be used.
+    pub key_error: Option<String>,
+    /// Set once a check signed in with `key`; cleared when the key changes.
     pub service_account: Option<ServiceAccount>,
-    /// Whether the saved token is still being loaded from the keychain.
-    pub loading_token: bool,
+    /// Whether the saved token and key are still being loaded from the
+    /// keychain.
+    pub loading_saved: bool,
     /// Last keychain message, and whether it is an error rather than a note.
     pub keychain_message: Option<(bool, String)>,
     pub access: AccessState,
+}
+
+/// A service-account key that was read and validated. Its `Debug` hides
+/// the private key.
+#[derive(Debug, Clone)]
+pub(crate) struct ChosenKey {
+    /// The file it was read from this session; `None` for the copy loaded
+    /// from the keychain.
+    pub file: Option<PathBuf>,
+    pub key: ServiceAccountKey,
 }
 
 /// The connect screen's state.
@@ -102,15 +122,14 @@ pub(crate) struct Connection {
 #[derive(Debug, Clone)]
 pub(crate) enum Credential {
     Token(Secret),
-    /// A key file chosen but not signed in with yet; only a check accepts it.
-    KeyFile(PathBuf),
+    /// A key not signed in with yet; only a check accepts it.
+    Key(Box<ServiceAccountKey>),
     ServiceAccount(ServiceAccount),
 }
 
-/// A service account signed in with its key file.
+/// A service account signed in with its key.
 #[derive(Debug, Clone)]
 pub(crate) struct ServiceAccount {
-    pub key_file: PathBuf,
     /// Token from the last sign-in; the source fetches new ones.
     pub token: Secret,
     pub source: TokenSource,
@@ -128,6 +147,12 @@ pub(crate) enum ConnectAction {
     /// Delete the saved token of this environment from the keychain.
     ForgetToken,
     ChooseKeyFile,
+    /// Save the key in use in the keychain ("Remember" ticked afterwards).
+    RememberKey,
+    /// Delete the saved key of this environment from the keychain.
+    ForgetKey,
+    /// Ask to delete every customer of the built-in sandbox.
+    ResetSandbox,
     CheckAccess,
     Continue,
 }
@@ -207,27 +232,33 @@ impl ConnectScreen {
     }
 
     fn credential(&self, key_file_to_check: bool) -> Result<Credential, &'static str> {
+        let status = &self.status;
         if !self.form.credential_is_key_file() {
-            return match &self.status.token {
+            return match &status.token {
                 Some(token) => Ok(Credential::Token(token.clone())),
-                None if self.status.loading_token => Err("The saved token is still loading"),
+                None if status.loading_saved => Err("The saved token is still loading"),
                 None => Err("Paste a token and press \"Use token\" first"),
             };
         }
-        let Some(path) = &self.status.key_file else {
-            return Err("Choose a service-account key file first");
+        let Some(chosen) = &status.key else {
+            return Err(if status.loading_saved {
+                "The saved key is still loading"
+            } else if status.reading_key {
+                "The key file is still being read"
+            } else {
+                "Choose a service-account key file first"
+            });
         };
-        match &self.status.service_account {
-            Some(account) if account.key_file == *path => {
-                Ok(Credential::ServiceAccount(account.clone()))
-            }
-            _ if key_file_to_check => Ok(Credential::KeyFile(path.clone())),
-            _ => Err("Press Check to sign in with the key file first"),
+        match &status.service_account {
+            Some(account) => Ok(Credential::ServiceAccount(account.clone())),
+            None if key_file_to_check => Ok(Credential::Key(Box::new(chosen.key.clone()))),
+            None => Err("Press Check to sign in with the key first"),
         }
     }
 }
 
-/// Draws the connect screen and returns what the user asked for.
+/// Draws the connect screen and returns what the user asked for. The
+/// "Continue" button is drawn by the footer (see [`continue_blocked`]).
 pub(crate) fn connect_ui(ui: &mut Ui, screen: &mut ConnectScreen) -> Vec<ConnectAction> {
     let mut actions = Vec::new();
     widgets::screen_title(
@@ -235,18 +266,30 @@ pub(crate) fn connect_ui(ui: &mut Ui, screen: &mut ConnectScreen) -> Vec<Connect
         "Connect",
         "Choose where to send your customers and how to sign in.",
     );
-    environment_ui(ui, &mut screen.form, &screen.status, &mut actions);
-    ui.add_space(widgets::SECTION_SPACING);
-    if screen.form.environment == EnvironmentChoice::Sandbox {
-        sandbox_credentials_ui(ui);
-    } else {
-        credential_ui(ui, screen, &mut actions);
-    }
-    ui.add_space(widgets::SECTION_SPACING);
-    location_ui(ui, &mut screen.form);
-    ui.add_space(widgets::SECTION_SPACING);
-    check_ui(ui, screen, &mut actions);
+    widgets::section(ui, "Where to send", |ui| {
+        environment_ui(ui, &mut screen.form, &screen.status, &mut actions);
+    });
+    widgets::section(ui, "Sign in", |ui| {
+        if screen.form.environment == EnvironmentChoice::Sandbox {
+            widgets::hint_label(
+                ui,
+                "The sandbox fills in its own token and location id, so no account is needed.",
+            );
+        } else {
+            credential_ui(ui, screen, &mut actions);
+        }
+    });
+    widgets::section(ui, "Business location", |ui| {
+        location_ui(ui, &mut screen.form);
+        ui.add_space(4.0);
+        check_ui(ui, screen, &mut actions);
+    });
     actions
+}
+
+/// Returns why "Continue" cannot be pressed yet, or `None` when it can.
+pub(crate) fn continue_blocked(screen: &ConnectScreen) -> Option<&'static str> {
+    screen.connection().err()
 }
 
 fn environment_ui(
@@ -255,7 +298,6 @@ fn environment_ui(
     status: &ConnectStatus,
     actions: &mut Vec<ConnectAction>,
 ) {
-    ui.strong("Where to send");
     let before = form.environment;
     ui.radio_value(
         &mut form.environment,
@@ -274,9 +316,10 @@ fn environment_ui(
             EnvironmentChoice::Custom,
             "Custom address",
         );
+        let width = ui.available_width().min(360.0);
         let edit = egui::TextEdit::singleline(&mut form.custom_url)
             .hint_text("https://example.com/business")
-            .desired_width(320.0);
+            .desired_width(width);
         let response = ui
             .add_enabled(form.environment == EnvironmentChoice::Custom, edit)
             .labelled_by(radio.id);
@@ -294,38 +337,36 @@ fn environment_ui(
         widgets::error_label(ui, reason);
     }
     if form.environment == EnvironmentChoice::Sandbox {
-        sandbox_status_ui(ui, &status.sandbox);
+        ui.add_space(4.0);
+        sandbox_status_ui(ui, &status.sandbox, actions);
     }
 }
 
-fn sandbox_status_ui(ui: &mut Ui, sandbox: &SandboxState) {
+fn sandbox_status_ui(ui: &mut Ui, sandbox: &SandboxState, actions: &mut Vec<ConnectAction>) {
     match sandbox {
         SandboxState::Stopped => {}
-        SandboxState::Starting => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label("Starting the sandbox…");
-            });
-        }
+        SandboxState::Starting => widgets::busy_label(ui, "Starting the sandbox…"),
         SandboxState::Running(connection) => {
-            let color = widgets::SUCCESS_COLOR;
-            ui.label(egui::RichText::new("The sandbox is running on this computer.").color(color))
+            ui.horizontal_wrapped(|ui| {
+                ui.label(
+                    egui::RichText::new("The sandbox is running on this computer.")
+                        .color(widgets::SUCCESS_COLOR),
+                )
                 .on_hover_text(format!("Its address is {}", connection.base_url));
+                if ui
+                    .button("Reset sandbox…")
+                    .on_hover_text("Delete every customer the sandbox holds, to practise again")
+                    .clicked()
+                {
+                    actions.push(ConnectAction::ResetSandbox);
+                }
+            });
         }
         SandboxState::Failed(message) => widgets::error_label(ui, message),
     }
 }
 
-fn sandbox_credentials_ui(ui: &mut Ui) {
-    ui.strong("Sign in");
-    widgets::hint_label(
-        ui,
-        "The sandbox fills in its own token and location id, so no account is needed.",
-    );
-}
-
 fn credential_ui(ui: &mut Ui, screen: &mut ConnectScreen, actions: &mut Vec<ConnectAction>) {
-    ui.strong("Sign in");
     ui.horizontal(|ui| {
         ui.radio_value(
             &mut screen.form.credential,
@@ -338,9 +379,10 @@ fn credential_ui(ui: &mut Ui, screen: &mut ConnectScreen, actions: &mut Vec<Conn
             "Service-account key file",
         );
     });
+    ui.add_space(4.0);
     match screen.form.credential {
         CredentialChoice::Token => token_ui(ui, screen, actions),
-        CredentialChoice::KeyFile => key_file_ui(ui, &screen.status, actions),
+        CredentialChoice::KeyFile => key_file_ui(ui, screen, actions),
     }
     if let Some((is_error, message)) = &screen.status.keychain_message {
         if *is_error {
@@ -352,15 +394,12 @@ fn credential_ui(ui: &mut Ui, screen: &mut ConnectScreen, actions: &mut Vec<Conn
 }
 
 fn token_ui(ui: &mut Ui, screen: &mut ConnectScreen, actions: &mut Vec<ConnectAction>) {
-    if screen.status.loading_token {
-        ui.horizontal(|ui| {
-            ui.spinner();
-            ui.label("Loading the saved token…");
-        });
+    if screen.status.loading_saved {
+        widgets::busy_label(ui, "Loading the saved token…");
         return;
     }
     if let Some(token) = &screen.status.token {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let place = if screen.status.token_remembered {
                 "saved on this computer"
             } else {
@@ -384,10 +423,11 @@ fn token_ui(ui: &mut Ui, screen: &mut ConnectScreen, actions: &mut Vec<ConnectAc
 fn token_input_ui(ui: &mut Ui, form: &mut ConnectForm, actions: &mut Vec<ConnectAction>) {
     ui.horizontal(|ui| {
         let label = ui.label("Token");
+        let width = (ui.available_width() - 110.0).clamp(160.0, 380.0);
         let edit = egui::TextEdit::singleline(&mut form.token_input)
             .password(true)
             .hint_text("Paste the API token")
-            .desired_width(360.0);
+            .desired_width(width);
         let response = ui.add(edit).labelled_by(label.id);
         let submitted =
             response.lost_focus() && ui.input(|input| input.key_pressed(egui::Key::Enter));
@@ -403,33 +443,73 @@ fn token_input_ui(ui: &mut Ui, form: &mut ConnectForm, actions: &mut Vec<Connect
     ui.checkbox(&mut form.remember, "Remember on this computer");
 }
 
-fn key_file_ui(ui: &mut Ui, status: &ConnectStatus, actions: &mut Vec<ConnectAction>) {
+fn key_file_ui(ui: &mut Ui, screen: &mut ConnectScreen, actions: &mut Vec<ConnectAction>) {
+    let status = &screen.status;
+    if status.loading_saved {
+        widgets::busy_label(ui, "Loading the saved key…");
+        return;
+    }
     ui.horizontal(|ui| {
-        match &status.key_file {
-            Some(path) => ui.label(format!("Key file: {}", path.display())),
-            None => ui.label("No key file chosen"),
+        let choose = match &status.key {
+            Some(chosen) => {
+                ui.label("Key in use:");
+                widgets::truncated_label(ui, key_description(chosen));
+                "Choose another key file…"
+            }
+            None => {
+                ui.label("No key file chosen");
+                "Choose key file…"
+            }
         };
-        if ui.button("Choose key file…").clicked() {
+        let reason = status.reading_key.then_some("A key file is being read");
+        if widgets::button(ui, choose, reason) {
             actions.push(ConnectAction::ChooseKeyFile);
+        }
+    });
+    if status.reading_key {
+        widgets::busy_label(ui, "Reading the key file…");
+    }
+    if let Some(message) = &status.key_error {
+        widgets::error_label(ui, message);
+    }
+    ui.horizontal(|ui| {
+        let response = ui.checkbox(&mut screen.form.remember, "Remember on this computer");
+        if response.changed() && screen.form.remember && status.key.is_some() {
+            actions.push(ConnectAction::RememberKey);
+        }
+        let forget_reason = (!status.key_remembered).then_some("No key is saved on this computer");
+        if widgets::button(ui, "Forget saved key", forget_reason) {
+            actions.push(ConnectAction::ForgetKey);
         }
     });
 }
 
+/// Describes the key in use without showing any of its contents.
+fn key_description(chosen: &ChosenKey) -> String {
+    match &chosen.file {
+        Some(path) => path.display().to_string(),
+        None => "the key saved on this computer".to_owned(),
+    }
+}
+
 fn location_ui(ui: &mut Ui, form: &mut ConnectForm) {
-    ui.strong("Business location");
     ui.horizontal(|ui| {
-        let label = ui.label("Location id");
+        let label = ui
+            .label("Location id")
+            .on_hover_text("The id of the business in Business App that receives the customers");
         let edit = egui::TextEdit::singleline(&mut form.location_id)
             .hint_text("AG-XXXXXXXX")
-            .desired_width(200.0);
+            .desired_width(220.0);
         ui.add_enabled(form.environment != EnvironmentChoice::Sandbox, edit)
             .labelled_by(label.id)
             .on_disabled_hover_text("The sandbox uses the location AG-SANDBOX");
+        if form.environment != EnvironmentChoice::Sandbox {
+            widgets::hint_label(ui, "It starts with AG-");
+        }
     });
 }
 
 fn check_ui(ui: &mut Ui, screen: &ConnectScreen, actions: &mut Vec<ConnectAction>) {
-    let connection = screen.connection();
     let checking = screen.status.access == AccessState::Checking;
     let check_reason = match &screen.connection_to_check() {
         Err(reason) => Some(*reason),
@@ -440,21 +520,19 @@ fn check_ui(ui: &mut Ui, screen: &ConnectScreen, actions: &mut Vec<ConnectAction
         if widgets::button(ui, "Check", check_reason) {
             actions.push(ConnectAction::CheckAccess);
         }
-        if widgets::primary_button(ui, "Continue", connection.as_ref().err().copied()) {
-            actions.push(ConnectAction::Continue);
-        }
+        widgets::hint_label(
+            ui,
+            "Asks the server whether the sign-in and location id work; nothing is sent.",
+        );
     });
     match &screen.status.access {
         AccessState::Unchecked => {}
-        AccessState::Checking => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label("Checking the token and location id…");
-            });
-        }
-        AccessState::Passed => {
-            widgets::success_label(ui, "The token and location id work.");
-        }
+        AccessState::Checking => widgets::busy_label(ui, "Checking the sign-in and location id…"),
+        AccessState::Passed => widgets::message_box(
+            ui,
+            widgets::Tone::Success,
+            "The token and location id work.",
+        ),
         AccessState::Failed(message) => widgets::error_label(ui, message),
     }
 }

@@ -1,13 +1,16 @@
 //! The country list of the default-country picker: ISO 3166-1 alpha-2
-//! codes with their English short names, from the `keshvar` crate.
+//! codes with their English short names, from the table that
+//! `normalize::place` reads.
 
 use std::sync::OnceLock;
+
+use crate::normalize::place_data;
 
 /// One entry of the picker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CountryEntry {
     /// ISO 3166-1 alpha-2 code such as `US`.
-    pub code: String,
+    pub code: &'static str,
     /// ISO short name in English, such as `United States of America`.
     pub name: &'static str,
 }
@@ -16,10 +19,11 @@ pub(crate) struct CountryEntry {
 pub(crate) fn all() -> &'static [CountryEntry] {
     static COUNTRIES: OnceLock<Vec<CountryEntry>> = OnceLock::new();
     COUNTRIES.get_or_init(|| {
-        let mut countries: Vec<CountryEntry> = keshvar::CountryIterator::new()
+        let mut countries: Vec<CountryEntry> = place_data::COUNTRIES
+            .iter()
             .map(|country| CountryEntry {
-                code: country.alpha2().to_string(),
-                name: country.iso_short_name(),
+                code: country.alpha2,
+                name: country.short_name,
             })
             .collect();
         countries.sort_by(|a, b| a.name.cmp(b.name));

@@ -5,6 +5,7 @@ use egui::{Context, Id, Modal, RichText};
 
 use crate::check::{Issue, Severity};
 use crate::fields::{Mapping, Target};
+use crate::normalize::MAX_CELL_CHARS;
 use crate::table::Table;
 
 use super::mapping::target_label;
@@ -73,8 +74,8 @@ pub(crate) fn fix_row_ui(ctx: &Context, state: &mut FixRowState) -> Option<FixRo
         ui.heading(format!("Fix row {}", state.row));
         for issue in &state.issues {
             match issue.severity {
-                Severity::Error => widgets::error_label(ui, &issue.message),
-                Severity::Warning => widgets::warning_label(ui, &issue.message),
+                Severity::Error => widgets::error_label(ui, &issue.message.text()),
+                Severity::Warning => widgets::warning_label(ui, &issue.message.text()),
             }
         }
         ui.add_space(8.0);
@@ -84,8 +85,18 @@ pub(crate) fn fix_row_ui(ctx: &Context, state: &mut FixRowState) -> Option<FixRo
             .show(ui, |ui| {
                 for cell in &mut state.cells {
                     let label = ui.label(RichText::new(&cell.label).strong());
-                    ui.add(egui::TextEdit::singleline(&mut cell.value).desired_width(320.0))
-                        .labelled_by(label.id);
+                    // A text field lays out its whole text each frame, which
+                    // a cell of megabytes would turn into a hang.
+                    if cell.value.len() > MAX_CELL_CHARS {
+                        widgets::hint_label(
+                            ui,
+                            "Too long to edit here: shorten this cell in the spreadsheet, or \
+                             leave the row out",
+                        );
+                    } else {
+                        ui.add(egui::TextEdit::singleline(&mut cell.value).desired_width(320.0))
+                            .labelled_by(label.id);
+                    }
                     ui.end_row();
                 }
             });

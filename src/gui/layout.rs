@@ -14,13 +14,14 @@ use super::fix_row::fix_row_ui;
 use super::mapping::{MappingEdit, mapping_ui};
 use super::open::{OpenView, open_ui};
 use super::preview::preview_ui;
+use super::reset_sandbox::confirm_reset_sandbox_ui;
 use super::results::results_ui;
-use super::run::RunModal;
-use super::run_modals::{confirm_undo_ui, new_token_ui, resume_ui};
+use super::run::{RunModal, RunState};
+use super::run_modals::{confirm_undo_ui, new_token_ui, past_runs_ui, resume_ui};
 use super::state::Step;
-use super::state::{Document, RowCounts};
 use super::tasks::TaskKind;
-use super::upload::{UploadView, upload_ui};
+use super::theme;
+use super::upload::upload_ui;
 use super::welcome::welcome_ui;
 use super::widgets;
 
@@ -31,9 +32,18 @@ impl ImporterApp {
     /// Draws the whole window for this frame.
     pub(crate) fn layout_ui(&mut self, ui: &mut Ui) {
         egui::Panel::top("menu_bar").show(ui, |ui| self.menu_bar_ui(ui));
-        egui::Panel::top("step_header").show(ui, |ui| self.step_header_ui(ui));
+        egui::Panel::top("step_header")
+            .frame(header_frame(ui))
+            .show(ui, |ui| self.step_header_ui(ui));
         egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar_ui(ui));
-        egui::CentralPanel::default().show(ui, |ui| self.screen_ui(ui));
+        egui::Panel::bottom("step_footer")
+            .frame(footer_frame(ui))
+            .show(ui, |ui| self.footer_ui(ui));
+        egui::CentralPanel::default()
+            .frame(
+                egui::Frame::central_panel(ui.style()).inner_margin(egui::Margin::symmetric(16, 8)),
+            )
+            .show(ui, |ui| self.screen_ui(ui));
         self.modal_ui(ui.ctx());
     }
 
@@ -47,6 +57,9 @@ impl ImporterApp {
                 }
                 if ui.button("Unfinished imports…").clicked() {
                     self.pending.push(Action::ShowUnfinishedRuns);
+                }
+                if ui.button("Past imports…").clicked() {
+                    self.pending.push(Action::ShowPastRuns);
                 }
                 if ui.button("Open log folder").clicked() {
                     self.pending.push(Action::OpenLogFolder);
@@ -67,32 +80,24 @@ impl ImporterApp {
         });
     }
 
-    /// Draws "Connect → Open → Map → Preview → Upload → Results"; a step
-    /// that cannot be reached yet is greyed out with the reason on hover.
+    /// Draws the numbered steps "1 Connect > 2 Open > … > 6 Results": the
+    /// current one filled, the ones that cannot be reached yet greyed out
+    /// with the reason on hover, and the next blocked step's reason spelled
+    /// out after them.
     fn step_header_ui(&mut self, ui: &mut Ui) {
-        ui.add_space(4.0);
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
+            ui.spacing_mut().item_spacing.x = 4.0;
             for (position, step) in Step::ALL.into_iter().enumerate() {
                 if position > 0 {
                     arrow_ui(ui);
                 }
-                let text = RichText::new(format!("{}. {}", position + 1, step.label()));
-                let text = if step == self.step {
-                    text.strong().underline()
-                } else {
-                    text
-                };
                 let reason = self.unreachable_reason(step);
-                let button = egui::Button::new(text).frame(step == self.step);
-                let response = ui.add_enabled(reason.is_none(), button);
-                if let Some(reason) = reason {
-                    response.on_disabled_hover_text(reason);
-                } else if response.clicked() && step != self.step {
+                let clicked = step_pill_ui(ui, position + 1, step, self.step, reason);
+                if clicked && step != self.step {
                     self.pending.push(Action::GoTo(step));
                 }
             }
         });
-        ui.add_space(4.0);
     }
 
     /// Returns why a step cannot be shown yet, or `None` when it can.
@@ -120,6 +125,52 @@ impl ImporterApp {
         }
     }
 
+    /// Draws the bottom bar of the step: "Back" on the left, the step's
+    /// main action on the right, and why that action is not available yet
+    /// beside it.
+    fn footer_ui(&mut self, ui: &mut Ui) {
+        let back = self.back_step();
+        let main = self.main_action();
+        ui.horizontal(|ui| {
+            if let Some(step) = back
+                && ui
+                    .button("Back")
+                    .on_hover_text(format!("Go back to {}", step.label()))
+                    .clicked()
+            {
+                self.pending.push(Action::GoTo(step));
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let Some(main) = main else {
+                    return;
+                };
+                if widgets::primary_button(ui, &main.label, main.blocked.as_deref()) {
+                    self.pending.push(main.action);
+                }
+                if let Some(reason) = &main.blocked {
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new(reason).color(ui.visuals().weak_text_color()),
+                        )
+                        .truncate(),
+                    );
+                }
+            });
+        });
+    }
+
+    /// Returns the step the "Back" button leads to, if any.
+    fn back_step(&self) -> Option<Step> {
+        match self.step {
+            Step::Connect | Step::Results => None,
+            Step::Open => Some(Step::Connect),
+            Step::Map => Some(Step::Open),
+            Step::Preview => Some(Step::Map),
+            Step::Upload if self.run.is_some() => None,
+            Step::Upload => Some(Step::Preview),
+        }
+    }
+
     fn status_bar_ui(&mut self, ui: &mut Ui) {
         ui.horizontal(|ui| {
             let mut cancel = None;
@@ -142,11 +193,12 @@ impl ImporterApp {
                 self.cancel_task(kind);
             }
             if let Some(notice) = &self.notice {
-                if notice.is_error {
-                    widgets::error_label(ui, &notice.message);
+                let color = if notice.is_error {
+                    theme::ERROR_TEXT
                 } else {
-                    ui.label(&notice.message);
-                }
+                    ui.visuals().text_color()
+                };
+                ui.add(egui::Label::new(RichText::new(&notice.message).color(color)).wrap());
                 if ui.small_button("Dismiss").clicked() {
                     self.notice = None;
                 }
@@ -170,6 +222,7 @@ impl ImporterApp {
         match self.step {
             Step::Connect => {
                 egui::ScrollArea::vertical().show(ui, |ui| {
+                    ui.set_max_width(widgets::FORM_WIDTH);
                     let actions = connect_ui(ui, &mut self.connect);
                     self.pending
                         .extend(actions.into_iter().map(Action::Connect));
@@ -192,7 +245,12 @@ impl ImporterApp {
                 .as_ref()
                 .map(|document| document.table.as_ref()),
         };
-        let actions = open_ui(ui, &self.open, &view);
+        let actions = egui::ScrollArea::vertical()
+            .show(ui, |ui| {
+                ui.set_max_width(widgets::FORM_WIDTH);
+                open_ui(ui, &self.open, &view)
+            })
+            .inner;
         self.pending.extend(actions.into_iter().map(Action::Open));
     }
 
@@ -228,32 +286,19 @@ impl ImporterApp {
     }
 
     fn upload_screen_ui(&mut self, ui: &mut Ui) {
-        let counts = match &self.document {
-            Some(Document {
-                rows: Some(rows),
-                excluded,
-                ..
-            }) => RowCounts::of(rows, excluded),
-            _ => RowCounts::default(),
-        };
-        let destination = self.connect.connection().map(|connection| {
-            format!(
-                "{}, location {}",
-                connection.environment.label(),
-                connection.location_id
-            )
-        });
-        let view = UploadView {
-            destination,
-            counts,
-            run: self.run.as_ref(),
-        };
-        let actions = upload_ui(
-            ui,
-            &mut self.upload_form,
-            &mut self.settings.batch_tag,
-            &view,
-        );
+        // The form is taken out for the frame because the view borrows the
+        // rest of the app.
+        let mut form = std::mem::take(&mut self.upload_form);
+        let mut batch_tag_on = self.settings.batch_tag;
+        let view = self.upload_view();
+        let actions = egui::ScrollArea::vertical()
+            .show(ui, |ui| {
+                ui.set_max_width(widgets::FORM_WIDTH);
+                upload_ui(ui, &mut form, &mut batch_tag_on, &view)
+            })
+            .inner;
+        self.upload_form = form;
+        self.settings.batch_tag = batch_tag_on;
         self.pending.extend(actions.into_iter().map(Action::Upload));
     }
 
@@ -275,6 +320,10 @@ impl ImporterApp {
             RunModal::Resume(runs) => {
                 let runs = runs.clone();
                 resume_ui(ctx, &runs, &|run| self.resume_blocked(run))
+            }
+            RunModal::Past(runs) => {
+                let busy = self.run.as_ref().is_some_and(RunState::is_active);
+                past_runs_ui(ctx, runs, busy)
             }
             RunModal::NewToken { message, input } => new_token_ui(ctx, message, input),
             RunModal::ConfirmUndo(plan) => confirm_undo_ui(ctx, plan),
@@ -305,19 +354,72 @@ impl ImporterApp {
                 }
             }
             Modal::Run(_) => self.run_modal_ui(ctx),
+            Modal::ConfirmResetSandbox => match confirm_reset_sandbox_ui(ctx) {
+                Some(true) => self.pending.push(Action::ResetSandbox),
+                Some(false) => self.pending.push(Action::CloseModal),
+                None => {}
+            },
         }
     }
 }
 
-/// Paints a small right arrow between two steps; drawn rather than typed
+/// Returns the frame of the step header: the panel colour with room
+/// around the steps.
+fn header_frame(ui: &Ui) -> egui::Frame {
+    egui::Frame::side_top_panel(ui.style()).inner_margin(egui::Margin::symmetric(12, 8))
+}
+
+/// Returns the frame of the footer with the step's main action.
+fn footer_frame(ui: &Ui) -> egui::Frame {
+    egui::Frame::side_top_panel(ui.style())
+        .fill(ui.visuals().extreme_bg_color)
+        .inner_margin(egui::Margin::symmetric(16, 10))
+}
+
+/// Draws one step of the header as a numbered pill; returns whether it
+/// was clicked. `blocked` is why the step cannot be reached yet.
+fn step_pill_ui(
+    ui: &mut Ui,
+    number: usize,
+    step: Step,
+    current: Step,
+    blocked: Option<&str>,
+) -> bool {
+    let text = format!("{number}. {}", step.label());
+    let is_current = step == current;
+    let button = if is_current {
+        egui::Button::new(RichText::new(text).strong().color(theme::ON_ACCENT))
+            .fill(theme::ACCENT)
+            .corner_radius(12)
+    } else {
+        egui::Button::new(text).frame(false)
+    };
+    let response = ui.add_enabled(blocked.is_none(), button);
+    match blocked {
+        Some(reason) => {
+            response.on_disabled_hover_text(reason);
+            false
+        }
+        None if is_current => false,
+        None => response
+            .on_hover_text(format!("Go to {}", step.label()))
+            .clicked(),
+    }
+}
+
+/// Paints a small chevron between two steps; drawn rather than typed
 /// because the default fonts have no arrow glyph.
 fn arrow_ui(ui: &mut Ui) {
-    let size = egui::vec2(16.0, ui.spacing().interact_size.y);
+    let size = egui::vec2(14.0, ui.spacing().interact_size.y);
     let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
     let stroke = egui::Stroke::new(1.5, ui.visuals().weak_text_color());
-    let start = rect.left_center() + egui::vec2(2.0, 0.0);
-    ui.painter()
-        .arrow(start, egui::vec2(rect.width() - 4.0, 0.0), stroke);
+    let center = rect.center();
+    let points = vec![
+        center + egui::vec2(-3.0, -5.0),
+        center + egui::vec2(3.0, 0.0),
+        center + egui::vec2(-3.0, 5.0),
+    ];
+    ui.painter().add(egui::Shape::line(points, stroke));
 }
 
 /// Shows where customers go, in red for production.

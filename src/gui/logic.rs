@@ -6,12 +6,15 @@ use std::time::{Duration, Instant};
 
 use crate::check::RowCheck;
 use crate::upload::journal::JournalRow;
-use crate::upload::{RunSummary, UndoPlan};
+use crate::upload::{RunSummary, UndoPlan, UploadPlan};
 
 use super::actions::{Action, PresetsUpdate};
 use super::app::ImporterApp;
-use super::backend::{KeychainProblem, LoadedToken, SandboxConnection, SavedToken};
+use crate::auth::ServiceAccountKey;
+
+use super::backend::{KeychainProblem, LoadedKey, LoadedToken, SandboxConnection, SavedSecret};
 use super::connect::ServiceAccount;
+use super::run::{ForeseenRow, ForesightKey};
 use super::state::Document;
 
 /// Time per frame spent applying background results; the rest waits for
@@ -24,12 +27,23 @@ const PROGRESS_REPAINT: Duration = Duration::from_millis(100);
 #[derive(Debug)]
 pub(crate) enum Outcome {
     Sandbox(Result<SandboxConnection, String>),
-    TokenLoaded {
+    /// The token and service-account key saved for a keychain account.
+    SecretsLoaded {
         account: String,
-        result: Result<LoadedToken, KeychainProblem>,
+        token: Result<LoadedToken, KeychainProblem>,
+        key: Result<LoadedKey, KeychainProblem>,
     },
-    TokenSaved(Result<SavedToken, KeychainProblem>),
+    TokenSaved(Result<SavedSecret, KeychainProblem>),
     TokenDeleted(Result<(), KeychainProblem>),
+    /// A chosen key file was read and checked; `saved` is set when it was
+    /// also saved in the keychain.
+    KeyFileRead {
+        path: PathBuf,
+        key: Result<ServiceAccountKey, String>,
+        saved: Option<Result<SavedSecret, KeychainProblem>>,
+    },
+    KeySaved(Result<SavedSecret, KeychainProblem>),
+    KeyDeleted(Result<(), KeychainProblem>),
     /// The access check, and the service account it signed in with when
     /// the credential is a key file.
     Access {
@@ -47,13 +61,31 @@ pub(crate) enum Outcome {
         rows: Vec<RowCheck>,
     },
     Presets(PresetsUpdate),
+    /// The rows already on file, and the number of customers listed, for
+    /// the rows and destination of `key`.
+    Foreseen {
+        key: ForesightKey,
+        result: Result<(Vec<ForeseenRow>, usize), String>,
+    },
+    /// The plan of a new run, and the rows to merge once it is sent.
+    PlanBuilt {
+        plan: Box<UploadPlan>,
+        merges: Vec<u32>,
+    },
     /// Every row of the run, read from the journal.
     RunRows(Result<Vec<JournalRow>, String>),
     /// The folder and number of report files written, or `None` when the
     /// folder dialog was cancelled.
     ReportsSaved(Result<Option<(PathBuf, usize)>, String>),
     UndoPlanned(Result<UndoPlan, String>),
-    UnfinishedRuns(Result<Vec<RunSummary>, String>),
+    UnfinishedRuns {
+        result: Result<Vec<RunSummary>, String>,
+        /// Whether the request came from the menu, which gets a notice when
+        /// there is no unfinished run.
+        from_menu: bool,
+    },
+    RunDiscarded(Result<(), String>),
+    PastRuns(Result<Vec<RunSummary>, String>),
     SettingsSaved(Result<(), String>),
     LogFolderOpened(Result<(), String>),
 }
@@ -104,19 +136,32 @@ impl ImporterApp {
     fn apply_outcome(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Sandbox(result) => self.apply_sandbox(result),
-            Outcome::TokenLoaded { account, result } => self.apply_token_loaded(&account, result),
+            Outcome::SecretsLoaded {
+                account,
+                token,
+                key,
+            } => self.apply_secrets_loaded(&account, token, key),
             Outcome::TokenSaved(result) => self.apply_token_saved(result),
             Outcome::TokenDeleted(result) => self.apply_token_deleted(result),
+            Outcome::KeyFileRead { path, key, saved } => self.apply_key_file_read(path, key, saved),
+            Outcome::KeySaved(result) => self.apply_key_saved(result),
+            Outcome::KeyDeleted(result) => self.apply_key_deleted(result),
             Outcome::Access { result, signed_in } => self.apply_access(result, signed_in),
             Outcome::FileChosen(path) => self.apply_file_chosen(path),
             Outcome::KeyFileChosen(path) => self.apply_key_file_chosen(path),
             Outcome::FileRead(result) => self.apply_file_read(result),
             Outcome::Checked { generation, rows } => self.apply_checked(generation, rows),
             Outcome::Presets(update) => self.apply_presets_update(update),
+            Outcome::Foreseen { key, result } => self.apply_foreseen(key, result),
+            Outcome::PlanBuilt { plan, merges } => self.apply_plan_built(*plan, merges),
             Outcome::RunRows(result) => self.apply_run_rows(result),
             Outcome::ReportsSaved(result) => self.apply_reports_saved(result),
             Outcome::UndoPlanned(result) => self.apply_undo_planned(result),
-            Outcome::UnfinishedRuns(result) => self.apply_unfinished_runs(result),
+            Outcome::UnfinishedRuns { result, from_menu } => {
+                self.apply_unfinished_runs(result, from_menu)
+            }
+            Outcome::RunDiscarded(result) => self.apply_run_discarded(result),
+            Outcome::PastRuns(result) => self.apply_past_runs(result),
             Outcome::SettingsSaved(result) => self.apply_settings_saved(result),
             Outcome::LogFolderOpened(result) => self.apply_log_folder_opened(result),
         }

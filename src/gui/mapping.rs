@@ -189,19 +189,14 @@ pub(crate) fn mapping_ui(
     coverage_ui(ui, edit.mapping);
     ui.add_space(widgets::SECTION_SPACING / 2.0);
 
-    let reason = mapping_incomplete_reason(edit.mapping);
-    if widgets::primary_button(ui, "Continue to preview", reason) {
-        actions.push(MapAction::Continue);
-    }
-    ui.add_space(widgets::SECTION_SPACING / 2.0);
-
     if columns_ui(ui, edit.table, edit.samples, edit.mapping) {
         actions.push(MapAction::Changed);
     }
     actions
 }
 
-fn mapping_incomplete_reason(mapping: &Mapping) -> Option<&'static str> {
+/// Returns why the mapping cannot be previewed yet, or `None` when it can.
+pub(crate) fn incomplete_reason(mapping: &Mapping) -> Option<&'static str> {
     let any_mapped = mapping
         .targets
         .iter()
@@ -249,7 +244,7 @@ fn country_ui(ui: &mut Ui, screen: &mut MappingScreen, default_country: &mut Str
                     }
                     let selected = *default_country == country.code;
                     if ui.selectable_label(selected, label).clicked() && !selected {
-                        default_country.clone_from(&country.code);
+                        *default_country = country.code.to_owned();
                         changed = true;
                     }
                 }

@@ -118,9 +118,9 @@ pub(crate) fn file_summary_ui(ui: &mut Ui, table: &Table, actions: &mut Vec<Open
         ui.strong(source.file_name());
         ui.label(format!("· {}", format_description(&source.format)));
         ui.label(format!(
-            "· {} columns, {} rows, header on row {}",
-            table.headers.len(),
-            table.records.len(),
+            "· {}, {}, header on row {}",
+            widgets::counted(table.headers.len(), "column", "columns"),
+            widgets::counted(table.records.len(), "row", "rows"),
             table.header_row
         ));
     });

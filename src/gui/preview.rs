@@ -10,6 +10,8 @@ use egui_extras::{Column, TableBuilder, TableRow};
 
 use crate::check::{Attribute, Issue, RowCheck, Severity};
 use crate::customer::Customer;
+use crate::normalize::MAX_CELL_CHARS;
+use crate::table::Record;
 
 use super::state::{Document, RowCounts};
 use super::tasks::RunningTask;
@@ -24,7 +26,6 @@ pub(crate) struct PreviewScreen {
     /// `visible_key`.
     visible: Vec<usize>,
     visible_key: Option<(u64, bool)>,
-    counts: RowCounts,
 }
 
 /// Requests from the preview screen to the app.
@@ -70,8 +71,8 @@ impl Cell {
 }
 
 impl PreviewScreen {
-    /// Recomputes the listed rows and counts when the document or the
-    /// filter changed since the last frame.
+    /// Recomputes the listed rows when the document or the filter changed
+    /// since the last frame.
     fn refresh(&mut self, document: &Document, rows: &[RowCheck]) {
         let key = (document.revision, self.only_problems);
         if self.visible_key == Some(key) {
@@ -80,8 +81,24 @@ impl PreviewScreen {
         self.visible = (0..rows.len())
             .filter(|index| !self.only_problems || !rows[*index].issues.is_empty())
             .collect();
-        self.counts = RowCounts::of(rows, &document.excluded);
         self.visible_key = Some(key);
+    }
+
+    /// Returns the counts the footer's main action needs, or `None` until
+    /// the rows are checked.
+    pub fn counts_for(&self, document: &Document) -> Option<RowCounts> {
+        document.counts
+    }
+}
+
+/// Returns why the preview cannot move on to the upload, or `None`.
+pub(crate) fn continue_blocked(counts: &RowCounts, checking: bool) -> Option<&'static str> {
+    if checking {
+        Some("The rows are still being checked")
+    } else if counts.ready == 0 {
+        Some("No row is ready to send: fix or include rows first")
+    } else {
+        None
     }
 }
 
@@ -96,35 +113,63 @@ pub(crate) fn preview_ui(
     widgets::screen_title(
         ui,
         "Preview",
-        "Each row as it will be sent. Hover a coloured cell to see what is wrong; fix the \
-         value or exclude the row.",
+        "Each row as it will be sent. Hover a coloured cell to see what is wrong, then fix the \
+         value or leave the row out.",
     );
     if let Some(task) = checking {
         checking_ui(ui, task, &mut actions);
+        ui.add_space(widgets::SECTION_SPACING / 2.0);
     }
-    let Some(rows) = &document.rows else {
+    let (Some(rows), Some(counts)) = (&document.rows, document.counts) else {
         if checking.is_none() {
-            widgets::warning_label(ui, "The rows have not been checked yet.");
-            if widgets::primary_button(ui, "Check rows", None) {
-                actions.push(PreviewAction::Recheck);
-            }
+            not_checked_ui(ui, &mut actions);
         }
         return actions;
     };
     screen.refresh(document, rows);
-    summary_ui(ui, screen, checking.is_some(), &mut actions);
+    summary_ui(ui, screen, &counts);
     ui.add_space(widgets::SECTION_SPACING / 2.0);
+    if screen.visible.is_empty() {
+        widgets::message_box(
+            ui,
+            widgets::Tone::Success,
+            "No row has an error or a warning. Untick \"Show only rows with problems\" to see \
+             every row.",
+        );
+        return actions;
+    }
     rows_table_ui(ui, &screen.visible, document, rows, &mut actions);
     actions
 }
 
+fn not_checked_ui(ui: &mut Ui, actions: &mut Vec<PreviewAction>) {
+    widgets::warning_label(
+        ui,
+        "The rows have not been checked yet, or checking was cancelled. Every row must be \
+         checked before anything is sent.",
+    );
+    ui.add_space(4.0);
+    if ui.button("Check rows").clicked() {
+        actions.push(PreviewAction::Recheck);
+    }
+}
+
+/// Shows the check's progress as "Checked 12,288 of 100,000 rows" with a
+/// bar and a Cancel button. Rows from an earlier check stay listed below,
+/// so the screen can be scrolled meanwhile.
 fn checking_ui(ui: &mut Ui, task: &RunningTask, actions: &mut Vec<PreviewAction>) {
     ui.horizontal(|ui| {
         ui.spinner();
-        ui.label(&task.label);
-        if let Some(progress) = &task.progress
-            && let Some(fraction) = progress.fraction()
-        {
+        let Some(progress) = &task.progress else {
+            ui.label(&task.label);
+            return;
+        };
+        ui.label(format!(
+            "Checked {} of {}",
+            widgets::count(progress.done()),
+            widgets::counted(progress.total(), "row", "rows")
+        ));
+        if let Some(fraction) = progress.fraction() {
             ui.add(
                 egui::ProgressBar::new(fraction)
                     .desired_width(240.0)
@@ -137,41 +182,24 @@ fn checking_ui(ui: &mut Ui, task: &RunningTask, actions: &mut Vec<PreviewAction>
     });
 }
 
-fn summary_ui(
-    ui: &mut Ui,
-    screen: &mut PreviewScreen,
-    checking: bool,
-    actions: &mut Vec<PreviewAction>,
-) {
-    let counts = screen.counts;
+fn summary_ui(ui: &mut Ui, screen: &mut PreviewScreen, counts: &RowCounts) {
     ui.horizontal_wrapped(|ui| {
-        widgets::success_label(ui, &format!("{} ready", counts.ready));
+        widgets::success_label(ui, &format!("{} ready", widgets::count(counts.ready)));
         ui.label("·");
         ui.colored_label(
             ui.visuals().error_fg_color,
-            format!("{} invalid", counts.invalid),
+            format!("{} invalid", widgets::count(counts.invalid)),
         );
         ui.label("·");
         ui.colored_label(
             ui.visuals().warn_fg_color,
-            format!("{} with warnings", counts.warned),
+            format!("{} with warnings", widgets::count(counts.warned)),
         );
         ui.label("·");
-        ui.label(format!("{} excluded", counts.excluded));
+        ui.label(format!("{} excluded", widgets::count(counts.excluded)));
         ui.separator();
         ui.checkbox(&mut screen.only_problems, "Show only rows with problems");
     });
-    let reason = if checking {
-        Some("The rows are still being checked")
-    } else if counts.ready == 0 {
-        Some("No row is ready to send: fix or include rows first")
-    } else {
-        None
-    };
-    let label = format!("Continue with {} ready rows", counts.ready);
-    if widgets::primary_button(ui, &label, reason) {
-        actions.push(PreviewAction::Continue);
-    }
 }
 
 fn rows_table_ui(
@@ -181,7 +209,7 @@ fn rows_table_ui(
     rows: &[RowCheck],
     actions: &mut Vec<PreviewAction>,
 ) {
-    let row_height = ui.spacing().interact_size.y + 4.0;
+    let row_height = ui.spacing().interact_size.y + 6.0;
     TableBuilder::new(ui)
         .id_salt("preview_rows")
         .striped(true)
@@ -211,7 +239,15 @@ fn rows_table_ui(
                     return;
                 };
                 let excluded = document.excluded.contains(&index);
-                row_ui(&mut table_row, index, &rows[index], excluded, actions);
+                let record = document.table.records.get(index);
+                row_ui(
+                    &mut table_row,
+                    index,
+                    &rows[index],
+                    record,
+                    excluded,
+                    actions,
+                );
             });
         });
 }
@@ -225,10 +261,13 @@ fn resizable_column(initial: f32, minimum: f32) -> Column {
         .resizable(true)
 }
 
+/// Draws one row. `record` is the source record of `row`, whose cells
+/// fill in the values the check rejected.
 fn row_ui(
     table_row: &mut TableRow<'_, '_>,
     index: usize,
     row: &RowCheck,
+    record: Option<&Record>,
     excluded: bool,
     actions: &mut Vec<PreviewAction>,
 ) {
@@ -264,37 +303,86 @@ fn row_ui(
         (Cell::Address, address_text(customer)),
     ];
     for (cell, text) in texts {
-        table_row.col(|ui| issue_cell_ui(ui, cell, &text, &row.issues, excluded));
+        table_row.col(|ui| issue_cell_ui(ui, cell, &text, record, &row.issues, excluded));
     }
 }
 
 /// Draws one cell, coloured by the worst issue it shows, with every issue
-/// message on hover.
-fn issue_cell_ui(ui: &mut Ui, cell: Cell, text: &str, issues: &[Issue], excluded: bool) {
+/// message on hover. A cell left empty because the check rejected its
+/// source value shows that source text. "missing" is shown only when the
+/// row has no value for the cell.
+fn issue_cell_ui(
+    ui: &mut Ui,
+    cell: Cell,
+    text: &str,
+    record: Option<&Record>,
+    issues: &[Issue],
+    excluded: bool,
+) {
     let shown: Vec<&Issue> = issues
         .iter()
         .filter(|issue| cell.shows(issue.attribute))
         .collect();
     let worst = worst_severity(&shown);
-    let mut rich = RichText::new(text);
-    if excluded {
-        rich = rich.weak().strikethrough();
-    } else if let Some(severity) = worst {
-        rich = rich.color(severity_color(ui, severity));
-    }
     let text_is_empty = text.is_empty();
-    let response = if text_is_empty && worst.is_some() {
+    let rejected = if text_is_empty {
+        rejected_text(record, &shown)
+    } else {
+        String::new()
+    };
+    let response = if text_is_empty && rejected.is_empty() && worst.is_some() {
         ui.label(RichText::new("missing").color(severity_color(ui, Severity::Error)))
     } else {
+        let shown_text = if text_is_empty { &rejected } else { text };
+        let mut rich = RichText::new(shown_text);
+        if excluded {
+            rich = rich.weak().strikethrough();
+        } else if let Some(severity) = worst {
+            rich = rich.color(severity_color(ui, severity));
+        }
         ui.label(rich)
     };
     if !shown.is_empty() {
-        let messages: Vec<&str> = shown.iter().map(|issue| issue.message.as_str()).collect();
+        let messages: Vec<String> = shown
+            .iter()
+            .map(|issue| issue.message.to_string())
+            .collect();
         response.on_hover_text(messages.join("\n"));
     } else if !text_is_empty {
         // The column may clip long values; hovering shows them whole.
         response.on_hover_text(text);
     }
+}
+
+/// Characters of an overlong cell the preview shows before "…".
+const LONG_CELL_PREFIX: usize = 40;
+
+/// Returns the source text of the cells that `issues` point at, joined
+/// with ", ", or "" when none of those cells has a value. Each value is
+/// put on one line, as the table row is one line high.
+fn rejected_text(record: Option<&Record>, issues: &[&Issue]) -> String {
+    let Some(record) = record else {
+        return String::new();
+    };
+    let mut values: Vec<String> = Vec::new();
+    for column in issues.iter().filter_map(|issue| issue.column) {
+        let raw = record.get(column);
+        // This runs for every row on screen each frame, so a huge cell is
+        // cut by its byte length, without counting or scanning it whole.
+        let value = if raw.len() > MAX_CELL_CHARS {
+            let start: String = raw.chars().take(LONG_CELL_PREFIX).collect();
+            format!(
+                "{}…",
+                start.split_whitespace().collect::<Vec<_>>().join(" ")
+            )
+        } else {
+            raw.split_whitespace().collect::<Vec<_>>().join(" ")
+        };
+        if !value.is_empty() && !values.contains(&value) {
+            values.push(value);
+        }
+    }
+    values.join(", ")
 }
 
 fn worst_severity(issues: &[&Issue]) -> Option<Severity> {
@@ -360,14 +448,63 @@ mod tests {
     fn address_joins_present_parts() {
         let customer = Customer {
             address: Some(Address {
-                street_address: Some("12 Elm St".to_owned()),
-                city: Some("Detroit".to_owned()),
+                street_address: Some("12 Elm St".into()),
+                city: Some("Detroit".into()),
                 region_code: None,
-                country_code: Some("US".to_owned()),
+                country_code: Some("US".into()),
             }),
             ..Customer::default()
         };
         assert_eq!(address_text(&customer), "12 Elm St, Detroit, US");
+    }
+
+    fn issue(attribute: Attribute, column: Option<usize>) -> Issue {
+        Issue {
+            severity: Severity::Error,
+            attribute,
+            column,
+            message: "".into(),
+        }
+    }
+
+    fn record(cells: &[&str]) -> Record {
+        Record::new(49, cells)
+    }
+
+    #[test]
+    fn rejected_text_shows_source_cell() {
+        let record = record(&["Nicole", " nicole.example.net "]);
+        let rejected = issue(Attribute::EmailAddresses, Some(1));
+        assert_eq!(
+            rejected_text(Some(&record), &[&rejected]),
+            "nicole.example.net"
+        );
+    }
+
+    #[test]
+    fn rejected_text_empty_without_column() {
+        let record = record(&["Nicole", ""]);
+        let no_contact = issue(Attribute::Contact, None);
+        let empty_cell = issue(Attribute::EmailAddresses, Some(1));
+        assert_eq!(rejected_text(Some(&record), &[&no_contact]), "");
+        assert_eq!(rejected_text(Some(&record), &[&empty_cell]), "");
+        assert_eq!(rejected_text(None, &[&empty_cell]), "");
+    }
+
+    #[test]
+    fn rejected_text_joins_distinct_cells_on_one_line() {
+        let record = record(&["12 Elm St\nFloor 2", "Narnia", "Narnia"]);
+        let issues = [
+            issue(Attribute::Address, Some(0)),
+            issue(Attribute::Address, Some(1)),
+            issue(Attribute::Address, Some(2)),
+            issue(Attribute::Address, Some(1)),
+        ];
+        let refs: Vec<&Issue> = issues.iter().collect();
+        assert_eq!(
+            rejected_text(Some(&record), &refs),
+            "12 Elm St Floor 2, Narnia"
+        );
     }
 
     #[test]

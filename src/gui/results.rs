@@ -106,9 +106,7 @@ fn buttons_ui(ui: &mut Ui, run: &RunState, actions: &mut Vec<ResultsAction>) {
         if widgets::button(ui, "Undo this import…", busy.or(nothing_to_undo)) {
             actions.push(ResultsAction::Undo);
         }
-        if widgets::button(ui, "Import another file", busy) {
-            actions.push(ResultsAction::NewImport);
-        }
+        // "Import another file" is the footer's main action.
     });
     match &run.reports_message {
         Some((true, message)) => widgets::error_label(ui, message),
@@ -149,8 +147,8 @@ fn session_status_ui(ui: &mut Ui, run: &RunState) {
         widgets::warning_label(
             ui,
             &format!(
-                "{summary} {} rows could not be undone; press Undo again to retry them.",
-                counts.undo_failed
+                "{summary} {} could not be undone; press Undo again to retry them.",
+                widgets::counted(counts.undo_failed, "row", "rows")
             ),
         );
     } else {
@@ -203,7 +201,10 @@ fn conflicts_toolbar_ui(
         None
     };
     ui.horizontal(|ui| {
-        ui.label(format!("{open} conflicts to resolve:"));
+        ui.label(format!(
+            "{} to resolve:",
+            widgets::counted(open, "conflict", "conflicts")
+        ));
         if widgets::button(ui, "Merge all", reason) {
             actions.push(ResultsAction::Resolve {
                 rows: None,

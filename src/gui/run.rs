@@ -4,10 +4,11 @@
 
 use std::time::Duration;
 
+use crate::api::Conflict;
 use crate::upload::journal::JournalRow;
 use crate::upload::{
-    Counts, PauseReason, RunSummary, Session, SessionEnd, SessionKind, UndoPlan, UploadControl,
-    UploadProgress,
+    Counts, PauseReason, Resolution, RunSummary, Session, SessionEnd, SessionKind, UndoPlan,
+    UploadControl, UploadProgress,
 };
 
 /// One run, from its first session on.
@@ -31,6 +32,10 @@ pub(crate) struct RunState {
     pub rows: Option<Vec<JournalRow>>,
     /// Files written by "Save reports", or why they could not be.
     pub reports_message: Option<(bool, String)>,
+    /// Rows found on file before sending that the user chose to merge.
+    /// The upload session records them as conflicts; once it ends, a
+    /// resolve session merges them.
+    pub pending_merges: Vec<u32>,
 }
 
 impl RunState {
@@ -47,6 +52,63 @@ pub(crate) struct UploadForm {
     pub check_existing: bool,
     /// Tag added to every created customer when tagging is on.
     pub batch_tag: String,
+    /// The last look for existing customers, while "Look for existing
+    /// customers first" is ticked.
+    pub foresight: Option<Foresight>,
+}
+
+/// A look for existing customers before sending: the rows whose email or
+/// phone is already on file, and what the user chose for each.
+#[derive(Debug, Clone)]
+pub(crate) struct Foresight {
+    /// Rows and destination the look was made for. A change of either
+    /// makes it stale.
+    pub key: ForesightKey,
+    pub state: ForesightState,
+}
+
+/// The rows and destination a [`Foresight`] was made for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ForesightKey {
+    /// `Document::revision` of the rows.
+    pub revision: u64,
+    pub base_url: String,
+    pub location: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum ForesightState {
+    Looking,
+    /// Sentence for the user.
+    Failed(String),
+    /// Rows already on file, in row order, and the number of existing
+    /// customers listed.
+    Found {
+        rows: Vec<ForeseenRow>,
+        existing: usize,
+    },
+}
+
+/// A ready row whose email or phone an existing customer already has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ForeseenRow {
+    /// Spreadsheet row number.
+    pub row: u32,
+    pub name: String,
+    pub conflict: Conflict,
+    /// Skip leaves it out; merge adds its details to the existing customer.
+    pub choice: Resolution,
+}
+
+impl Foresight {
+    /// Returns the rows found on file, or `None` while looking or after a
+    /// failure.
+    pub fn found(&self) -> Option<&[ForeseenRow]> {
+        match &self.state {
+            ForesightState::Found { rows, .. } => Some(rows),
+            _ => None,
+        }
+    }
 }
 
 /// A modal about runs: resuming, a new token, confirming undo.
@@ -54,6 +116,8 @@ pub(crate) struct UploadForm {
 pub(crate) enum RunModal {
     /// Unfinished runs found in the journal at start.
     Resume(Vec<RunSummary>),
+    /// The latest runs in the journal, to see their results again.
+    Past(Vec<RunSummary>),
     /// The server refused the token mid-run.
     NewToken { message: String, input: String },
     /// Changes undo would make, for confirmation.

@@ -9,9 +9,13 @@ use crate::upload::{RunSummary, UndoPlan};
 use super::widgets;
 
 /// The user's choice in a run modal.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum RunModalChoice {
     Resume(String),
+    /// Stop offering the unfinished run with this id.
+    Discard(String),
+    /// Show the results of a past run.
+    ShowResults(Box<RunSummary>),
     /// Continue the paused session with the token typed into the prompt.
     UseNewToken,
     ConfirmUndo,
@@ -62,20 +66,107 @@ fn run_entry_ui(ui: &mut Ui, run: &RunSummary, blocked: Option<String>) -> Optio
         ui.set_width(ui.available_width());
         ui.strong(&file);
         ui.label(format!(
-            "Started {} · {} to {} · {} of {} rows left",
+            "Started {} · {} to {} · {} of {} left",
             info.started_at
                 .to_zoned_datetime(jiff::tz::TimeZone::system())
                 .strftime("%Y-%m-%d %H:%M"),
             info.environment.label(),
             info.location,
-            run.counts.unfinished(),
-            run.counts.total()
+            widgets::count(run.counts.unfinished()),
+            widgets::counted(run.counts.total(), "row", "rows")
         ));
-        if widgets::button(ui, "Resume", blocked.as_deref()) {
-            choice = Some(RunModalChoice::Resume(info.id.clone()));
+        ui.horizontal(|ui| {
+            if widgets::button(ui, "Resume", blocked.as_deref()) {
+                choice = Some(RunModalChoice::Resume(info.id.clone()));
+            }
+            let discard = ui.button("Discard").on_hover_text(
+                "Stop offering this import. The customers it already sent stay in Business App.",
+            );
+            if discard.clicked() {
+                choice = Some(RunModalChoice::Discard(info.id.clone()));
+            }
+        });
+    });
+    choice
+}
+
+/// Lists the latest runs with a button to see the results of each.
+/// `busy` is true while a session runs, which blocks switching runs.
+pub(crate) fn past_runs_ui(
+    ctx: &Context,
+    runs: &[RunSummary],
+    busy: bool,
+) -> Option<RunModalChoice> {
+    let response = Modal::new(Id::unique("past_runs")).show(ctx, |ui| {
+        ui.set_max_width(620.0);
+        ui.heading("Past imports");
+        ui.label(
+            "The latest imports on this computer. Open one to see its results, resolve its \
+             conflicts, save its reports or undo it.",
+        );
+        ui.add_space(8.0);
+        let mut choice = None;
+        egui::ScrollArea::vertical()
+            .max_height(420.0)
+            .show(ui, |ui| {
+                for run in runs {
+                    if let Some(picked) = past_run_ui(ui, run, busy) {
+                        choice = Some(picked);
+                    }
+                }
+            });
+        ui.add_space(widgets::SECTION_SPACING);
+        if ui.button("Close").clicked() {
+            choice = Some(RunModalChoice::Close);
+        }
+        choice
+    });
+    if response.should_close() {
+        return Some(RunModalChoice::Close);
+    }
+    response.inner
+}
+
+fn past_run_ui(ui: &mut Ui, run: &RunSummary, busy: bool) -> Option<RunModalChoice> {
+    let info = &run.info;
+    let counts = &run.counts;
+    let mut choice = None;
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.strong(file_name(&info.file_path));
+        ui.label(format!(
+            "Started {} · {} to {}",
+            local_time(info.started_at),
+            info.environment.label(),
+            info.location,
+        ));
+        ui.label(format!(
+            "{} created · {} · {} merged · {} failed · {} skipped",
+            widgets::count(counts.created),
+            widgets::counted(counts.conflict, "conflict", "conflicts"),
+            widgets::count(counts.merged),
+            widgets::count(counts.failed),
+            widgets::count(counts.skipped),
+        ));
+        let blocked = busy.then_some("Wait until the running session ends");
+        if widgets::button(ui, "Show results", blocked) {
+            choice = Some(RunModalChoice::ShowResults(Box::new(run.clone())));
         }
     });
     choice
+}
+
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    )
+}
+
+fn local_time(time: jiff::Timestamp) -> String {
+    time.to_zoned_datetime(jiff::tz::TimeZone::system())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 /// Asks for a new token after the server refused the current one.
@@ -120,9 +211,10 @@ pub(crate) fn confirm_undo_ui(ctx: &Context, plan: &UndoPlan) -> Option<RunModal
         ui.set_max_width(520.0);
         ui.heading("Undo this import?");
         ui.label(format!(
-            "{} customers created by this import will be deleted, and {} existing customers \
-             that were merged will get their previous values back.",
-            plan.deletes, plan.restores
+            "{} created by this import will be deleted, and {} that were merged will get \
+             their previous values back.",
+            widgets::counted(plan.deletes, "customer", "customers"),
+            widgets::counted(plan.restores, "existing customer", "existing customers"),
         ));
         ui.add_space(widgets::SECTION_SPACING);
         ui.horizontal(|ui| {

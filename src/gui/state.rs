@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::check::{CheckOptions, RowCheck};
 use crate::fields::Mapping;
+use crate::normalize::{MAX_CELL_CHARS, clean_cell};
 use crate::table::Table;
 
 /// Number of sample values shown per column on the mapping screen.
@@ -59,8 +60,10 @@ pub(crate) struct Document {
     pub mapping: Mapping,
     pub options: CheckOptions,
     /// Every record checked with the current mapping, in table order, or
-    /// `None` until the first check finishes.
-    pub rows: Option<Vec<RowCheck>>,
+    /// `None` until the first check finishes. Shared with background jobs
+    /// (building the upload plan), so a fix copies it first if a job still
+    /// has a reference to it.
+    pub rows: Option<Arc<Vec<RowCheck>>>,
     /// Indexes into `table.records` of rows the user left out; they end as
     /// skipped.
     pub excluded: BTreeSet<usize>,
@@ -70,12 +73,22 @@ pub(crate) struct Document {
     /// Bumped whenever `rows` or `excluded` change, so views derived from
     /// them know to rebuild.
     pub revision: u64,
+    /// Counts of `rows` by status, kept up to date by
+    /// [`Document::rows_changed`]; `None` while `rows` is.
+    pub counts: Option<RowCounts>,
 }
 
 impl Document {
     pub fn new(table: Table, mapping: Mapping, options: CheckOptions) -> Self {
         let samples = (0..table.headers.len())
-            .map(|column| sample_values(&table, column).join(" · "))
+            .map(|column| {
+                sample_values(&table, column)
+                    .into_iter()
+                    .map(sample_text)
+                    .filter(|text| !text.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            })
             .collect();
         Self {
             table: Arc::new(table),
@@ -86,18 +99,48 @@ impl Document {
             excluded: BTreeSet::new(),
             generation: 0,
             revision: 0,
+            counts: None,
         }
+    }
+
+    /// Records that `rows` or `excluded` changed: bumps the revision and
+    /// counts the rows again (a pass over every row, once per change rather
+    /// than once per frame).
+    pub fn rows_changed(&mut self) {
+        self.revision += 1;
+        self.counts = self
+            .rows
+            .as_ref()
+            .map(|rows| RowCounts::of(rows, &self.excluded));
     }
 
     /// Returns the number of rows that would be sent: checked, ready and not
     /// excluded.
     pub fn ready_count(&self) -> usize {
-        self.rows.as_ref().map_or(0, |rows| {
-            rows.iter()
-                .enumerate()
-                .filter(|(index, row)| row.is_ready() && !self.excluded.contains(index))
-                .count()
-        })
+        self.counts.map_or(0, |counts| counts.ready)
+    }
+}
+
+/// Characters of a sample value shown before "…". The column is far
+/// narrower, and a cell of megabytes would otherwise be laid out each frame.
+const SAMPLE_CHARS: usize = 60;
+
+/// Returns a sample value as the check reads it (without Excel's text
+/// marks such as a leading apostrophe), cut to [`SAMPLE_CHARS`]
+/// characters. An overlong cell is only cut, since the check rejects it.
+fn sample_text(value: &str) -> String {
+    if value.len() > MAX_CELL_CHARS {
+        shorten_sample(value)
+    } else {
+        shorten_sample(&clean_cell(value))
+    }
+}
+
+/// Cuts a sample value to [`SAMPLE_CHARS`] characters.
+fn shorten_sample(value: &str) -> String {
+    match value.char_indices().nth(SAMPLE_CHARS) {
+        Some((end, _)) => format!("{}…", &value[..end]),
+        None => value.to_owned(),
     }
 }
 

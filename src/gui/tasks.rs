@@ -19,15 +19,25 @@ use super::logic::Outcome;
 pub(crate) enum TaskKind {
     Sandbox,
     Keychain,
+    /// Reading a chosen service-account key file and saving it.
+    KeyFile,
     Access,
     Dialog,
     Read,
     Check,
+    /// Building the plan of a new run.
+    Plan,
+    /// Looking for customers already on file before sending.
+    Foresee,
     Presets,
     Settings,
     Upload,
     Reports,
     Undo,
+    /// Marking an unfinished run as abandoned.
+    Discard,
+    /// Listing the runs in the journal.
+    PastRuns,
     LogFolder,
 }
 

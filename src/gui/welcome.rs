@@ -9,7 +9,7 @@ use super::widgets;
 pub(crate) fn welcome_ui(ctx: &Context) -> bool {
     let response = Modal::new(Id::unique("welcome")).show(ctx, |ui| {
         ui.set_max_width(520.0);
-        ui.heading("Welcome to the customer importer");
+        ui.heading(format!("Welcome to {}", super::PRODUCT_NAME));
         ui.add_space(8.0);
         ui.label(
             "This app moves your customer list from a spreadsheet into Vendasta's Business \

@@ -7,7 +7,8 @@ use email_address::{EmailAddress, Options};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EmailError {
     #[error(
-        "\"{value}\" is not a valid email address (expected name@domain.com); correct it or clear the cell"
+        "{} is not a valid email address (expected name@domain.com); correct it or clear the cell",
+        super::quote(.value)
     )]
     Invalid { value: String },
 }

@@ -14,15 +14,18 @@ use regex::Regex;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PhoneError {
     #[error(
-        "\"{value}\" was converted to scientific notation by Excel and has lost digits; re-export the file with the phone column formatted as Text"
+        "{} was converted to scientific notation by Excel and has lost digits; re-export the file with the phone column formatted as Text",
+        super::quote(.value)
     )]
     ScientificNotation { value: String },
     #[error(
-        "\"{value}\" is not a valid phone number for {country}; check the digits and the area code, or start it with + and the country code"
+        "{} is not a valid phone number for {country}; check the digits and the area code, or start it with + and the country code",
+        super::quote(.value)
     )]
     Invalid { value: String, country: String },
     #[error(
-        "\"{value}\" has no country code and the row has no country; start it with + and the country code, or set a default country"
+        "{} has no country code and the row has no country; start it with + and the country code, or set a default country",
+        super::quote(.value)
     )]
     NoCountry { value: String },
 }
@@ -30,7 +33,10 @@ pub enum PhoneError {
 /// Something changed in a phone value that still reads as a number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PhoneWarning {
-    #[error("The extension of \"{value}\" was dropped because the API has no field for extensions")]
+    #[error(
+        "The extension of {} was dropped because the API has no field for extensions",
+        super::quote(.value)
+    )]
     ExtensionDropped { value: String },
 }
 
@@ -47,9 +53,12 @@ pub struct PhoneCell {
 /// several microseconds each and exports repeat numbers.
 type ParsedNumber = Result<(String, bool), PhoneError>;
 
-/// Cache entries kept per thread before the cache is emptied, so memory
-/// stays bounded on files with millions of distinct numbers.
-const CACHE_CAPACITY: usize = 200_000;
+/// Cache entries kept per thread before the cache is emptied. An entry
+/// takes about 200 bytes with its strings (an estimate from the sizes of its
+/// parts), so a file of distinct numbers costs each rayon worker at most
+/// about 2 MB. A number seen again after the cache was emptied is only
+/// parsed again.
+const CACHE_CAPACITY: usize = 10_000;
 
 thread_local! {
     static CACHE: RefCell<HashMap<(Option<String>, String), ParsedNumber>> =

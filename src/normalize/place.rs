@@ -1,16 +1,14 @@
 //! Countries and their subdivisions (states, provinces, territories) as ISO
 //! 3166 codes, looked up by code or by name in English, French, Spanish or
-//! German with the `keshvar` crate's data.
+//! German. The names come from the `keshvar` crate through the generated
+//! table in `place_data.rs`, so the program never runs keshvar's code.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use keshvar::CountryIterator;
+use super::place_data::COUNTRIES;
 
-/// Languages whose country and subdivision names are recognised.
-const LANGUAGES: [&str; 4] = ["en", "fr", "es", "de"];
-
-/// Common ways of writing a country that the crate's data lacks, as
+/// Common ways of writing a country that keshvar's data lacks, as
 /// (alias, ISO 3166-1 alpha-2).
 const COUNTRY_ALIASES: [(&str, &str); 6] = [
     ("UK", "GB"),
@@ -25,28 +23,68 @@ const COUNTRY_ALIASES: [(&str, &str); 6] = [
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlaceError {
     #[error(
-        "\"{value}\" is not a country this importer knows; use the country's name or its two-letter code (such as US or CA)"
+        "{} is not a country this importer knows; use the country's name or its two-letter code (such as US or CA)",
+        super::quote(.value)
     )]
     UnknownCountry { value: String },
     #[error(
-        "\"{value}\" is not a state, province or region of {country}; use its name or its code (such as MI for Michigan)"
+        "{} is not a state, province or region of {country}; use its name or its code (such as MI for Michigan)",
+        super::quote(.value)
     )]
     UnknownRegion { value: String, country: String },
     #[error(
-        "The region \"{value}\" cannot be read because the row has no country; fill in the country or set a default country"
+        "The region {} cannot be read because the row has no country; fill in the country or set a default country",
+        super::quote(.value)
     )]
     RegionWithoutCountry { value: String },
 }
 
-/// Lookup tables built once from the crate's data.
+/// One country of the generated table.
+#[derive(Debug)]
+pub(crate) struct CountryRecord {
+    /// ISO 3166-1 alpha-2 code such as `US`.
+    pub alpha2: &'static str,
+    /// ISO 3166-1 alpha-3 code such as `USA`.
+    pub alpha3: &'static str,
+    /// ISO short name in English, such as `United States of America`.
+    pub short_name: &'static str,
+    /// The ISO long name, the unofficial names and the translations.
+    pub other_names: &'static [&'static str],
+    /// Subdivisions, sorted by code.
+    pub subdivisions: &'static [SubdivisionRecord],
+}
+
+/// One subdivision of a country in the generated table.
+#[derive(Debug)]
+pub(crate) struct SubdivisionRecord {
+    /// ISO 3166-2 code such as `US-MI`.
+    pub code: &'static str,
+    /// Official name, such as `Michigan`.
+    pub name: &'static str,
+    /// Translations of the name.
+    pub translations: &'static [&'static str],
+    /// Unofficial names and abbreviations.
+    pub unofficial_names: &'static [&'static str],
+}
+
+impl SubdivisionRecord {
+    /// Returns the code without the country prefix, such as `MI`.
+    fn local_code(&self) -> &'static str {
+        self.code
+            .split_once('-')
+            .map_or(self.code, |(_, local_code)| local_code)
+    }
+}
+
+/// Lookup tables built once from the generated table.
 struct Places {
     /// Normalised name or code to ISO 3166-1 alpha-2.
-    countries: HashMap<String, String>,
+    countries: HashMap<String, &'static str>,
     /// ISO 3166-1 alpha-2 to (normalised subdivision name or code to ISO
     /// 3166-2 code such as `US-MI`).
-    regions: HashMap<String, HashMap<String, String>>,
+    regions: HashMap<&'static str, HashMap<String, &'static str>>,
     /// ISO 3166-1 alpha-2 to the English short name, for messages.
-    names: HashMap<String, String>,
+    names: HashMap<&'static str, &'static str>,
 }
 
 static PLACES: LazyLock<Places> = LazyLock::new(build_places);
@@ -66,28 +104,25 @@ fn build_places() -> Places {
     let mut countries = HashMap::new();
     let mut regions = HashMap::new();
     let mut names = HashMap::new();
-    let all: Vec<keshvar::Country> = CountryIterator::new().collect();
+    for country in COUNTRIES {
+        names.insert(country.alpha2, country.short_name);
+        regions.insert(country.alpha2, subdivision_keys(country.subdivisions));
+    }
 
     // Codes go in before names so a name never shadows a code.
-    for country in &all {
-        let alpha2 = country.alpha2().to_string();
-        countries.insert(lookup_key(&alpha2), alpha2.clone());
-        names.insert(alpha2, country.iso_short_name().to_string());
+    for country in COUNTRIES {
+        countries.insert(lookup_key(country.alpha2), country.alpha2);
     }
-    for country in &all {
-        let alpha2 = country.alpha2().to_string();
-        let keys = country_names(country);
-        for key in keys {
-            countries
-                .entry(lookup_key(&key))
-                .or_insert_with(|| alpha2.clone());
+    for country in COUNTRIES {
+        let names = [country.alpha3, country.short_name]
+            .into_iter()
+            .chain(country.other_names.iter().copied());
+        for name in names {
+            countries.entry(lookup_key(name)).or_insert(country.alpha2);
         }
-        regions.insert(alpha2.clone(), subdivision_keys(country, &alpha2));
     }
     for (alias, alpha2) in COUNTRY_ALIASES {
-        countries
-            .entry(lookup_key(alias))
-            .or_insert_with(|| alpha2.to_string());
+        countries.entry(lookup_key(alias)).or_insert(alpha2);
     }
     Places {
         countries,
@@ -96,36 +131,11 @@ fn build_places() -> Places {
     }
 }
 
-/// Returns the alpha-3 code and every name of a country: the ISO short and
-/// long names, the unofficial names and the translations.
-fn country_names(country: &keshvar::Country) -> Vec<String> {
-    let mut names = vec![
-        country.alpha3().to_string(),
-        country.iso_short_name().to_string(),
-        country.iso_long_name().to_string(),
-    ];
-    names.extend(
-        country
-            .unofficial_name_list()
-            .iter()
-            .map(|name| name.to_string()),
-    );
-    names.extend(
-        LANGUAGES
-            .iter()
-            .filter_map(|language| country.translations().get(language))
-            .map(|name| name.to_string()),
-    );
-    names
-}
-
-fn subdivision_keys(country: &keshvar::Country, alpha2: &str) -> HashMap<String, String> {
+fn subdivision_keys(subdivisions: &'static [SubdivisionRecord]) -> HashMap<String, &'static str> {
     let mut keys = HashMap::new();
-    let subdivisions = country.subdivisions();
-    for subdivision in subdivisions.values() {
-        let code = format!("{alpha2}-{}", subdivision.code());
-        keys.insert(lookup_key(subdivision.code()), code.clone());
-        keys.insert(lookup_key(&code), code);
+    for subdivision in subdivisions {
+        keys.insert(lookup_key(subdivision.local_code()), subdivision.code);
+        keys.insert(lookup_key(subdivision.code), subdivision.code);
     }
     // Official names go in before translations and unofficial names, so
     // `Washington` is the state and not a short name of the capital.
@@ -134,11 +144,9 @@ fn subdivision_keys(country: &keshvar::Country, alpha2: &str) -> HashMap<String,
         NamePass::Translated,
         NamePass::Unofficial,
     ] {
-        for subdivision in subdivisions.values() {
-            let code = format!("{alpha2}-{}", subdivision.code());
+        for subdivision in subdivisions {
             for name in subdivision_names(subdivision, pass) {
-                keys.entry(lookup_key(&name))
-                    .or_insert_with(|| code.clone());
+                keys.entry(lookup_key(name)).or_insert(subdivision.code);
             }
         }
     }
@@ -153,44 +161,36 @@ enum NamePass {
     Unofficial,
 }
 
-fn subdivision_names(subdivision: &keshvar::Subdivision, pass: NamePass) -> Vec<String> {
+fn subdivision_names(
+    subdivision: &'static SubdivisionRecord,
+    pass: NamePass,
+) -> &'static [&'static str] {
     match pass {
-        NamePass::Official => vec![subdivision.name().to_string()],
-        NamePass::Translated => LANGUAGES
-            .iter()
-            .filter_map(|language| subdivision.translations().get(language))
-            .map(|name| name.to_string())
-            .collect(),
-        NamePass::Unofficial => subdivision
-            .unofficial_name_list()
-            .iter()
-            .map(|name| name.to_string())
-            .collect(),
+        NamePass::Official => std::slice::from_ref(&subdivision.name),
+        NamePass::Translated => subdivision.translations,
+        NamePass::Unofficial => subdivision.unofficial_names,
     }
 }
 
 /// Returns the ISO 3166-1 alpha-2 code of a country written as a code
 /// (`US`, `USA`) or a name (`United States`, `Australie`, `U.S.`).
 pub fn country_code(text: &str) -> Option<&'static str> {
-    let places: &'static Places = &PLACES;
-    places.countries.get(&lookup_key(text)).map(String::as_str)
+    PLACES.countries.get(&lookup_key(text)).copied()
 }
 
 /// Returns the ISO 3166-2 code of a subdivision of `country` written as a
 /// code (`MI`, `US-MI`) or a name (`Michigan`, `Québec`).
 pub fn region_code(text: &str, country: &str) -> Option<&'static str> {
-    let places: &'static Places = &PLACES;
-    let subdivisions = places.regions.get(&country.to_ascii_uppercase())?;
-    subdivisions.get(&lookup_key(text)).map(String::as_str)
+    let subdivisions = PLACES.regions.get(country.to_ascii_uppercase().as_str())?;
+    subdivisions.get(&lookup_key(text)).copied()
 }
 
 /// Returns the English short name of a country code, for messages.
 pub fn country_name(alpha2: &str) -> String {
     PLACES
         .names
-        .get(&alpha2.to_ascii_uppercase())
-        .cloned()
-        .unwrap_or_else(|| alpha2.to_string())
+        .get(alpha2.to_ascii_uppercase().as_str())
+        .map_or_else(|| alpha2.to_string(), |name| name.to_string())
 }
 
 /// Reads a country cell.

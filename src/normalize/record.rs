@@ -6,6 +6,7 @@ use crate::check::{Attribute, CheckOptions, Issue, RowCheck, Severity};
 use crate::customer::{Address, Customer};
 use crate::fields::{Mapping, Target};
 use crate::table::Record;
+use compact_str::CompactString;
 
 use super::address::split_address;
 use super::consent::parse_consent;
@@ -14,7 +15,7 @@ use super::name::{clean_name, split_full_name};
 use super::phone::parse_phones;
 use super::place::{parse_country, parse_region};
 use super::tags::parse_tags;
-use super::{clean_cell, collapse_spaces, dedup_keep_order};
+use super::{MAX_CELL_CHARS, clean_cell, collapse_spaces, dedup_keep_order, excess_length, quote};
 
 /// The columns of one address group, by part.
 #[derive(Debug, Clone, Default)]
@@ -61,12 +62,17 @@ pub struct ColumnPlan {
     location: Vec<usize>,
     /// Address groups in the order of their first column.
     groups: Vec<GroupColumns>,
+    /// Every mapped column with the attribute its problems are filed under.
+    mapped: Vec<(usize, Attribute)>,
 }
 
 impl ColumnPlan {
     pub fn new(mapping: &Mapping) -> Self {
         let mut plan = Self::default();
         for (column, target) in mapping.targets.iter().enumerate() {
+            if let Some(attribute) = attribute_of(*target) {
+                plan.mapped.push((column, attribute));
+            }
             match *target {
                 Target::Ignore => {}
                 Target::GivenName => plan.given.push(column),
@@ -107,16 +113,67 @@ impl ColumnPlan {
     }
 }
 
+/// Returns the attribute under which problems of a column mapped to
+/// `target` are filed, or `None` for an ignored column.
+fn attribute_of(target: Target) -> Option<Attribute> {
+    let attribute = match target {
+        Target::Ignore => return None,
+        Target::GivenName | Target::FullName => Attribute::GivenName,
+        Target::FamilyName => Attribute::FamilyName,
+        Target::Phone => Attribute::PhoneNumbers,
+        Target::Email => Attribute::EmailAddresses,
+        Target::Tags => Attribute::Tags,
+        Target::Consent => Attribute::PermissionToContact,
+        Target::Location => Attribute::Location,
+        Target::Street1 { .. }
+        | Target::Street2 { .. }
+        | Target::City { .. }
+        | Target::Region { .. }
+        | Target::Country { .. }
+        | Target::Address { .. } => Attribute::Address,
+    };
+    Some(attribute)
+}
+
 /// The record being read and the issues found so far.
 struct RowReader<'a> {
     record: &'a Record,
     options: &'a CheckOptions,
     issues: Vec<Issue>,
+    /// Columns whose cell is longer than [`MAX_CELL_CHARS`], which read as
+    /// empty.
+    too_long: Vec<usize>,
 }
 
 impl RowReader<'_> {
     fn cell(&self, column: usize) -> String {
+        if self.too_long.contains(&column) {
+            return String::new();
+        }
         clean_cell(self.record.get(column))
+    }
+
+    /// Files an error on each mapped cell longer than [`MAX_CELL_CHARS`] and
+    /// sets it aside, so no normaliser spends time on it.
+    fn reject_long_cells(&mut self, plan: &ColumnPlan) {
+        for &(column, attribute) in &plan.mapped {
+            let raw = self.record.get(column);
+            if excess_length(raw).is_none() {
+                continue;
+            }
+            self.too_long.push(column);
+            self.push(
+                Severity::Error,
+                attribute,
+                Some(column),
+                format!(
+                    "{} is longer than a customer field can be (at most {MAX_CELL_CHARS} \
+                     characters), so the cell was not read; check that the column holds what \
+                     its header says, then shorten the value or ignore the column",
+                    quote(raw)
+                ),
+            );
+        }
     }
 
     /// Returns the first non-empty cell among `columns`, with its column.
@@ -134,11 +191,13 @@ impl RowReader<'_> {
         column: Option<usize>,
         message: String,
     ) {
+        // The boxed text drops the spare capacity `format!` leaves, because
+        // every issue stays in memory for the preview.
         self.issues.push(Issue {
             severity,
             attribute,
             column,
-            message,
+            message: message.into(),
         });
     }
 
@@ -174,7 +233,9 @@ pub fn read_record(record: &Record, plan: &ColumnPlan, options: &CheckOptions) -
         record,
         options,
         issues: Vec::new(),
+        too_long: Vec::new(),
     };
+    reader.reject_long_cells(plan);
     let mut customer = Customer::default();
     read_names(&reader, plan, &mut customer);
     customer.address = read_address(&mut reader, plan);
@@ -182,15 +243,20 @@ pub fn read_record(record: &Record, plan: &ColumnPlan, options: &CheckOptions) -
         .address
         .as_ref()
         .and_then(|address| address.country_code.clone())
-        .or_else(|| reader.default_country().map(str::to_string));
+        .or_else(|| reader.default_country().map(CompactString::new));
     customer.phone_numbers = read_phones(&mut reader, plan, phone_country.as_deref());
     customer.email_addresses = read_emails(&mut reader, plan);
     customer.tags = plan
         .tags
         .iter()
         .flat_map(|&column| parse_tags(&reader.cell(column)))
+        .map(|tag| CompactString::new(&tag))
         .collect();
     dedup_keep_order(&mut customer.tags);
+    // Checked rows stay in memory for the preview, and a list grown from
+    // empty has room for four entries, so every list of a row is shrunk to
+    // its length.
+    customer.tags.shrink_to_fit();
     customer.permission_to_contact = read_consent(&mut reader, plan);
     let location = read_location(&mut reader, plan);
 
@@ -202,6 +268,7 @@ pub fn read_record(record: &Record, plan: &ColumnPlan, options: &CheckOptions) -
             "The row has no email address and no phone number; add at least one, because the API needs one to create a customer".to_string(),
         );
     }
+    reader.issues.shrink_to_fit();
     RowCheck {
         row: record.row,
         customer,
@@ -215,17 +282,19 @@ pub fn read_record(record: &Record, plan: &ColumnPlan, options: &CheckOptions) -
 fn read_names(reader: &RowReader<'_>, plan: &ColumnPlan, customer: &mut Customer) {
     customer.given_name = reader
         .first_value(&plan.given)
-        .and_then(|(_, text)| clean_name(&text));
+        .and_then(|(_, text)| clean_name(&text))
+        .map(compact);
     customer.family_name = reader
         .first_value(&plan.family)
-        .and_then(|(_, text)| clean_name(&text));
+        .and_then(|(_, text)| clean_name(&text))
+        .map(compact);
     if customer.given_name.is_some() || customer.family_name.is_some() {
         return;
     }
     if let Some((_, text)) = reader.first_value(&plan.full_name) {
         let parts = split_full_name(&text);
-        customer.given_name = parts.given;
-        customer.family_name = parts.family;
+        customer.given_name = parts.given.map(compact);
+        customer.family_name = parts.family.map(compact);
     }
 }
 
@@ -296,13 +365,13 @@ fn one_cell_parts(reader: &RowReader<'_>, group: &GroupColumns) -> RawAddress {
 /// in only when the row has some other address part.
 fn resolve_address(reader: &mut RowReader<'_>, raw: RawAddress) -> Address {
     let mut address = Address {
-        street_address: raw.street,
-        city: raw.city,
+        street_address: raw.street.map(compact),
+        city: raw.city.map(compact),
         ..Address::default()
     };
     if let Some((column, text)) = &raw.country {
         match parse_country(text) {
-            Ok(code) => address.country_code = Some(code.to_string()),
+            Ok(code) => address.country_code = Some(CompactString::new(code)),
             Err(error) => reader.push(
                 Severity::Error,
                 Attribute::Address,
@@ -316,11 +385,11 @@ fn resolve_address(reader: &mut RowReader<'_>, raw: RawAddress) -> Address {
     if address.country_code.is_none() && raw.country.is_none() && has_other_part {
         address.country_code = reader
             .default_country()
-            .map(|code| code.to_ascii_uppercase());
+            .map(|code| CompactString::new(code.to_ascii_uppercase()));
     }
     if let Some((column, text)) = &raw.region {
         match parse_region(text, address.country_code.as_deref()) {
-            Ok(code) => address.region_code = Some(code.to_string()),
+            Ok(code) => address.region_code = Some(CompactString::new(code)),
             Err(error) => reader.push(
                 Severity::Error,
                 Attribute::Address,
@@ -336,7 +405,7 @@ fn read_phones(
     reader: &mut RowReader<'_>,
     plan: &ColumnPlan,
     country: Option<&str>,
-) -> Vec<String> {
+) -> Vec<CompactString> {
     let mut numbers = Vec::new();
     for &column in &plan.phones {
         let text = reader.cell(column);
@@ -344,7 +413,7 @@ fn read_phones(
             continue;
         }
         let cell = parse_phones(&text, country);
-        numbers.extend(cell.numbers);
+        numbers.extend(cell.numbers.into_iter().map(compact));
         for error in cell.errors {
             reader.push(
                 Severity::Error,
@@ -363,10 +432,11 @@ fn read_phones(
         }
     }
     dedup_keep_order(&mut numbers);
+    numbers.shrink_to_fit();
     numbers
 }
 
-fn read_emails(reader: &mut RowReader<'_>, plan: &ColumnPlan) -> Vec<String> {
+fn read_emails(reader: &mut RowReader<'_>, plan: &ColumnPlan) -> Vec<CompactString> {
     let mut addresses = Vec::new();
     for &column in &plan.emails {
         let text = reader.cell(column);
@@ -374,7 +444,7 @@ fn read_emails(reader: &mut RowReader<'_>, plan: &ColumnPlan) -> Vec<String> {
             continue;
         }
         let (valid, errors) = parse_emails(&text);
-        addresses.extend(valid);
+        addresses.extend(valid.into_iter().map(compact));
         for error in errors {
             reader.push(
                 Severity::Error,
@@ -385,6 +455,7 @@ fn read_emails(reader: &mut RowReader<'_>, plan: &ColumnPlan) -> Vec<String> {
         }
     }
     dedup_keep_order(&mut addresses);
+    addresses.shrink_to_fit();
     addresses
 }
 
@@ -403,7 +474,7 @@ fn read_consent(reader: &mut RowReader<'_>, plan: &ColumnPlan) -> Option<bool> {
                     Severity::Warning,
                     Attribute::PermissionToContact,
                     Some(column),
-                    format!("\"{text}\" is not a consent answer this importer reads (such as yes or no); permission to contact is left unset"),
+                    format!("{} is not a consent answer this importer reads (such as yes or no); permission to contact is left unset", quote(&text)),
                 );
                 consent = None;
             }
@@ -422,9 +493,18 @@ fn read_location(reader: &mut RowReader<'_>, plan: &ColumnPlan) -> Option<String
         Severity::Error,
         Attribute::Location,
         Some(column),
-        format!("\"{text}\" is not a business location id (such as AG-1234ABCD); correct it or clear the cell"),
+        format!(
+            "{} is not a business location id (such as AG-1234ABCD); correct it or clear the cell",
+            quote(&text)
+        ),
     );
     None
+}
+
+/// Copies a value into a `CompactString` of its own length. Converting
+/// the `String` itself would keep a long value's spare capacity.
+fn compact(text: String) -> CompactString {
+    CompactString::new(&text)
 }
 
 /// Returns whether a value is a business location id such as `AG-1234ABCD`.
@@ -444,10 +524,7 @@ mod tests {
     use super::*;
 
     fn record(cells: &[&str]) -> Record {
-        Record {
-            row: 2,
-            fields: csv::StringRecord::from(cells.to_vec()),
-        }
+        Record::new(2, cells)
     }
 
     fn read(targets: Vec<Target>, cells: &[&str]) -> RowCheck {
@@ -601,6 +678,58 @@ mod tests {
             error_attributes(&row),
             [Attribute::EmailAddresses, Attribute::Contact]
         );
+    }
+
+    #[test]
+    fn long_cell_is_an_error_at_its_column() {
+        let name = "A".repeat(100_000);
+        let row = read(
+            vec![Target::GivenName, Target::Email],
+            &[&name, "a@example.com"],
+        );
+        assert_eq!(error_attributes(&row), [Attribute::GivenName]);
+        assert_eq!(row.issues[0].column, Some(0));
+        assert_eq!(row.customer.given_name, None);
+        let message = row.issues[0].message.to_string();
+        assert!(message.contains("(100000 characters)"), "{message}");
+        assert!(message.len() < 400, "{message}");
+    }
+
+    #[test]
+    fn long_email_is_not_read() {
+        let email = format!("{}@example.com", "a".repeat(100_000));
+        let row = read(vec![Target::Email], &[&email]);
+        assert_eq!(
+            error_attributes(&row),
+            [Attribute::EmailAddresses, Attribute::Contact]
+        );
+        assert!(row.customer.email_addresses.is_empty());
+        assert!(
+            row.issues
+                .iter()
+                .all(|issue| issue.message.to_string().len() < 400)
+        );
+    }
+
+    #[test]
+    fn cell_at_the_limit_is_read() {
+        let name = "A".repeat(MAX_CELL_CHARS);
+        let row = read(
+            vec![Target::GivenName, Target::Email],
+            &[&name, "a@example.com"],
+        );
+        assert!(row.is_ready());
+        assert_eq!(row.customer.given_name.as_deref(), Some(name.as_str()));
+    }
+
+    #[test]
+    fn long_ignored_cell_is_no_error() {
+        let notes = "x".repeat(100_000);
+        let row = read(
+            vec![Target::Email, Target::Ignore],
+            &["a@example.com", &notes],
+        );
+        assert!(row.issues.is_empty());
     }
 
     #[test]

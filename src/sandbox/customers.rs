@@ -1,6 +1,7 @@
 //! Handlers of the sandbox's customers API: create, list, get, update and
 //! delete, with the request checks and responses the API documents describe.
 
+use compact_str::CompactString;
 use std::sync::Arc;
 
 use axum::Extension;
@@ -11,6 +12,7 @@ use axum::response::{IntoResponse as _, Response};
 use serde_json::{Map, Value, json};
 
 use super::documents;
+use super::faults::Operation;
 use super::routes::{AppState, admit, finish};
 use super::server::ConnectionControl;
 use super::store::{ChangeError, Order, Taken};
@@ -34,7 +36,7 @@ pub(super) async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let admitted = match admit(&state, &connection, &headers, true).await {
+    let admitted = match admit(&state, &connection, &headers, Operation::Create).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -49,7 +51,7 @@ pub(super) async fn list(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let admitted = match admit(&state, &connection, &headers, false).await {
+    let admitted = match admit(&state, &connection, &headers, Operation::Other).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -64,7 +66,7 @@ pub(super) async fn get_one(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let admitted = match admit(&state, &connection, &headers, false).await {
+    let admitted = match admit(&state, &connection, &headers, Operation::Other).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -83,7 +85,7 @@ pub(super) async fn update(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let admitted = match admit(&state, &connection, &headers, false).await {
+    let admitted = match admit(&state, &connection, &headers, Operation::Update).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -98,7 +100,7 @@ pub(super) async fn delete(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let admitted = match admit(&state, &connection, &headers, false).await {
+    let admitted = match admit(&state, &connection, &headers, Operation::Other).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -174,7 +176,7 @@ fn check_contacts(customer: &Customer) -> Result<(), String> {
     check_lists(&customer.email_addresses, &customer.phone_numbers)
 }
 
-fn check_lists(emails: &[String], phones: &[String]) -> Result<(), String> {
+fn check_lists(emails: &[CompactString], phones: &[CompactString]) -> Result<(), String> {
     if let Some(email) = emails.iter().find(|email| !is_email(email)) {
         return Err(format!("'{email}' is not an email address"));
     }
@@ -206,7 +208,7 @@ fn is_e164(phone: &str) -> bool {
 }
 
 fn conflict(state: &AppState, taken: &Taken, self_path: &str) -> Response {
-    let style = state.faults.conflict_style(state.conflict_style);
+    let style = state.faults().conflict_style(state.conflict_style);
     let request_id = uuid::Uuid::new_v4().simple().to_string();
     documents::conflict(taken, style, &request_id, self_path)
 }
@@ -391,12 +393,12 @@ mod tests {
     fn contact_rules() {
         let mut customer = Customer::default();
         assert!(check_contacts(&customer).is_err());
-        customer.phone_numbers = vec!["+13065551234".to_owned()];
+        customer.phone_numbers = vec!["+13065551234".into()];
         assert!(check_contacts(&customer).is_ok());
-        customer.phone_numbers = vec!["306-555-1234".to_owned()];
+        customer.phone_numbers = vec!["306-555-1234".into()];
         assert!(check_contacts(&customer).is_err());
         customer.phone_numbers.clear();
-        customer.email_addresses = vec!["ann at example.com".to_owned()];
+        customer.email_addresses = vec!["ann at example.com".into()];
         assert!(check_contacts(&customer).is_err());
     }
 

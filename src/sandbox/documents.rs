@@ -28,13 +28,14 @@ pub(super) fn resource(stored: &Stored) -> Value {
         // The API defaults the consent to false and always returns it.
         map.entry("permissionToContact")
             .or_insert(Value::Bool(false));
+        // RFC 3339 in UTC, as the API documents show.
         map.insert(
             "createdAt".to_owned(),
-            Value::from(stored.created_at.clone()),
+            Value::from(stored.created_at.to_string()),
         );
         map.insert(
             "updatedAt".to_owned(),
-            Value::from(stored.updated_at.clone()),
+            Value::from(stored.updated_at.to_string()),
         );
     }
     json!({

@@ -71,6 +71,18 @@ pub struct FaultConfig {
     pub rate_limit: Option<u32>,
     /// Inject the faults into every customers operation, not just creates.
     pub all_operations: bool,
+    /// Inject the faults into updates (`PATCH`) as well as creates, so a
+    /// merge can lose its response while the reads around it work.
+    pub include_updates: bool,
+}
+
+/// The kind of customers request a fault is drawn for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Operation {
+    Create,
+    Update,
+    /// List, get or delete.
+    Other,
 }
 
 impl Default for FaultConfig {
@@ -84,6 +96,7 @@ impl Default for FaultConfig {
             stall_duration: DEFAULT_STALL,
             rate_limit: None,
             all_operations: false,
+            include_updates: false,
         }
     }
 }
@@ -199,11 +212,17 @@ impl Faults {
         self.config.stall_duration
     }
 
-    /// Draws the fault for one request, if any. Only creates get faults
-    /// unless `all_operations` is set. Other requests do not consume a draw,
-    /// so the creates of a seeded run see the same faults.
-    pub fn draw(&self, is_create: bool) -> Option<Fault> {
-        if !is_create && !self.config.all_operations {
+    /// Draws the fault for one request, if any. Only creates get faults,
+    /// and updates with `include_updates`, unless `all_operations` is set.
+    /// Other requests do not consume a draw, so the creates of a seeded run
+    /// see the same faults.
+    pub fn draw(&self, operation: Operation) -> Option<Fault> {
+        let affected = match operation {
+            Operation::Create => true,
+            Operation::Update => self.config.include_updates || self.config.all_operations,
+            Operation::Other => self.config.all_operations,
+        };
+        if !affected {
             return None;
         }
         if self.config.total_fraction() <= 0.0 {
@@ -308,8 +327,8 @@ mod tests {
         };
         let first = Faults::new(config.clone(), Some(42));
         let second = Faults::new(config, Some(42));
-        let draws: Vec<_> = (0..1000).map(|_| first.draw(true)).collect();
-        let again: Vec<_> = (0..1000).map(|_| second.draw(true)).collect();
+        let draws: Vec<_> = (0..1000).map(|_| first.draw(Operation::Create)).collect();
+        let again: Vec<_> = (0..1000).map(|_| second.draw(Operation::Create)).collect();
         assert_eq!(draws, again);
         let failures = draws
             .iter()
@@ -324,7 +343,21 @@ mod tests {
             "{failures} failures of 1000"
         );
         assert!((150..350).contains(&drops), "{drops} drops of 1000");
-        assert_eq!(first.draw(false), None);
+        assert_eq!(first.draw(Operation::Other), None);
+        assert_eq!(first.draw(Operation::Update), None);
+    }
+
+    #[test]
+    fn updates_get_faults_when_included() {
+        let config = FaultConfig {
+            drop_after_commit: 1.0,
+            include_updates: true,
+            ..FaultConfig::default()
+        };
+        let faults = Faults::new(config, Some(3));
+        assert_eq!(faults.draw(Operation::Update), Some(Fault::DropAfterCommit));
+        assert_eq!(faults.draw(Operation::Create), Some(Fault::DropAfterCommit));
+        assert_eq!(faults.draw(Operation::Other), None);
     }
 
     #[test]

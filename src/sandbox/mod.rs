@@ -2,8 +2,9 @@
 //! API, for tests, for the app's Sandbox environment and for
 //! `customer-importer sandbox`.
 //!
-//! It keeps everything in memory, so its customers are gone when it stops.
-//! It checks bearer tokens, stores customers per business location, returns
+//! It keeps its customers in memory, and also in a JSON state file when
+//! [`SandboxConfig::state_file`] names one, so that the in-app sandbox keeps
+//! them across restarts of the app. It checks bearer tokens, stores customers per business location, returns
 //! conflicts in either documented form, pages lists, and can misbehave on
 //! request (latency, error statuses, dropped connections, stalls, a rate
 //! limit) to exercise the client and the upload runner. It also issues
@@ -11,8 +12,10 @@
 //!
 //! Decisions where the API documents say nothing:
 //! - A business location outside [`SandboxConfig::locations`] gets `404`, so a connection check can report an unknown location.
-//! - Faults apply to creates only unless [`FaultConfig::all_operations`] is
-//!   set; latency and the rate limit apply to every customers request.
+//! - Faults apply to creates only, to updates as well with
+//!   [`FaultConfig::include_updates`], and to every operation with
+//!   [`FaultConfig::all_operations`]; latency and the rate limit apply to
+//!   every customers request.
 //! - Lists support `sort=-createdAt` (the default) and `sort=createdAt`
 //!   only; other sort values get `400`. Pages hold at most
 //!   100 customers.
@@ -24,10 +27,12 @@ mod faults;
 mod oauth;
 mod routes;
 mod server;
+mod state;
 mod store;
 mod tokens;
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,7 +45,11 @@ use crate::customer::Customer;
 use crate::secret::Secret;
 
 pub use faults::{FailRule, FaultConfig};
+pub use state::WRITE_DELAY as STATE_WRITE_DELAY;
 pub use store::SeedError;
+
+use self::state::{ChangeSignal, StateWriter};
+use self::store::Store;
 
 /// Business location the sandbox serves when none is configured.
 pub const DEFAULT_LOCATION: &str = "AG-SANDBOX";
@@ -97,6 +106,11 @@ pub struct SandboxConfig {
     /// Logs every request at `info` level (method, path, status) instead of
     /// `debug`; the command line turns it on.
     pub log_requests: bool,
+    /// JSON file that keeps the customers across restarts, such as
+    /// `AppPaths::sandbox_file()`: read at start when it exists, written
+    /// again within [`STATE_WRITE_DELAY`] of each change. `None` keeps
+    /// everything in memory only. The file never contains a token.
+    pub state_file: Option<PathBuf>,
 }
 
 /// A failure to start a sandbox.
@@ -109,6 +123,12 @@ pub enum SandboxError {
     #[error("failed to listen on 127.0.0.1:{port}")]
     Bind {
         port: u16,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("failed to use the sandbox state file {path}")]
+    StateFile {
+        path: String,
         #[source]
         source: std::io::Error,
     },
@@ -129,6 +149,10 @@ impl SandboxError {
             Self::Bind { port, source } => format!(
                 "The sandbox could not listen on port {port} ({source}). Another program may \
                  be using it: choose another port, or 0 to pick a free one."
+            ),
+            Self::StateFile { path, source } => format!(
+                "The sandbox could not use its saved customers in {path} ({source}). Check that \
+                 the folder is writable, or move the file away to start with no customers."
             ),
         }
     }
@@ -202,7 +226,20 @@ impl Sandbox {
             port: config.port,
             source,
         })?;
-        let state = Arc::new(routes::AppState::new(config, address)?);
+        let state_file = config.state_file.clone();
+        let (store, signal) = open_store(&config)?;
+        let state = Arc::new(routes::AppState::new(config, address, Arc::clone(&store))?);
+        let state_writer = match (state_file, signal) {
+            (Some(path), Some(signal)) => Some(
+                StateWriter::spawn(path.clone(), store, signal).map_err(|source| {
+                    SandboxError::StateFile {
+                        path: path.display().to_string(),
+                        source,
+                    }
+                })?,
+            ),
+            _ => None,
+        };
         let router = routes::router(Arc::clone(&state));
         let (shutdown, shutdown_signal) = watch::channel(false);
         let task = handle.spawn(server::serve(listener, router, shutdown_signal));
@@ -212,8 +249,74 @@ impl Sandbox {
             state,
             shutdown,
             task: Some(task),
+            state_writer,
         })
     }
+}
+
+/// Makes the store of a sandbox, with the customers of its state file when
+/// it has one, and the signal that wakes the state writer on changes.
+fn open_store(
+    config: &SandboxConfig,
+) -> Result<(Arc<Store>, Option<Arc<ChangeSignal>>), SandboxError> {
+    let locations = if config.locations.is_empty() {
+        vec![DEFAULT_LOCATION.to_owned()]
+    } else {
+        config.locations.clone()
+    };
+    let mut store = Store::new(locations, config.seed);
+    let Some(path) = &config.state_file else {
+        return Ok((Arc::new(store), None));
+    };
+    if let Some(snapshot) = read_state(path)? {
+        let left_out = store.restore(snapshot);
+        if left_out > 0 {
+            tracing::warn!(
+                customers = left_out,
+                "the sandbox state file has customers of locations this sandbox does not serve; \
+                 they are dropped"
+            );
+        }
+    }
+    let signal = Arc::new(ChangeSignal::default());
+    store.notify_changes(Arc::clone(&signal));
+    Ok((Arc::new(store), Some(signal)))
+}
+
+/// Reads a state file. A file in a format this version cannot read is
+/// moved aside rather than overwritten, and the sandbox starts empty. A
+/// file that cannot be read at all makes the start fail.
+fn read_state(path: &Path) -> Result<Option<state::Snapshot>, SandboxError> {
+    let err = match state::read(path) {
+        Ok(snapshot) => return Ok(snapshot),
+        Err(err) => err,
+    };
+    let state_error = |source| SandboxError::StateFile {
+        path: path.display().to_string(),
+        source,
+    };
+    if let state::ReadError::Io { source, .. } = err {
+        return Err(state_error(source));
+    }
+    let aside = state::move_aside(path).map_err(state_error)?;
+    tracing::warn!(
+        moved_to = %aside.display(),
+        "{err}; the sandbox starts with no customers",
+        err = error_chain(&err)
+    );
+    Ok(None)
+}
+
+/// Returns an error and its causes joined with `: `.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// A sandbox that is serving. Dropping it stops the server without waiting;
@@ -223,6 +326,8 @@ pub struct RunningSandbox {
     state: Arc<routes::AppState>,
     shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
+    /// Keeps the state file up to date, when the sandbox has one.
+    state_writer: Option<StateWriter>,
 }
 
 impl std::fmt::Debug for RunningSandbox {
@@ -272,11 +377,41 @@ impl RunningSandbox {
         self.state.store.customer(id)
     }
 
-    /// Stores a customer as if it had been created through the API, and
-    /// returns its id. Fails for an unknown location or when an email or
-    /// phone already belongs to a customer of the location.
+    /// Stores a customer as if it had been created through the API just
+    /// now, and returns its id. Fails for an unknown location or when an
+    /// email or phone already belongs to a customer of the location.
     pub fn seed_customer(&self, location: &str, customer: Customer) -> Result<String, SeedError> {
-        self.state.store.seed(location, customer)
+        self.state
+            .store
+            .seed(location, customer, jiff::Timestamp::now())
+    }
+
+    /// Stores a customer as [`RunningSandbox::seed_customer`] does, with
+    /// `created_at` as its `createdAt`, such as a customer entered long
+    /// before an import.
+    pub fn seed_customer_created_at(
+        &self,
+        location: &str,
+        customer: Customer,
+        created_at: jiff::Timestamp,
+    ) -> Result<String, SeedError> {
+        self.state.store.seed(location, customer, created_at)
+    }
+
+    /// Deletes every customer of every location, and so empties the state
+    /// file (within [`STATE_WRITE_DELAY`], or at once on
+    /// [`RunningSandbox::stop`]). Tokens and request counts are kept.
+    pub fn reset(&self) {
+        self.state.store.clear();
+        tracing::info!(address = %self.address, "sandbox reset: every customer deleted");
+    }
+
+    /// Replaces the faults for the requests that arrive from now on, so a
+    /// test can misbehave at one step only. Fails when `faults` is invalid.
+    pub fn set_faults(&self, faults: FaultConfig) -> Result<(), SandboxError> {
+        faults.validate().map_err(SandboxError::InvalidConfig)?;
+        self.state.set_faults(faults);
+        Ok(())
     }
 
     /// Accepts another token from now on, as if it had been configured.
@@ -289,8 +424,9 @@ impl RunningSandbox {
         self.state.stats.snapshot()
     }
 
-    /// Stops accepting connections, closes the open ones and waits until
-    /// the server task has ended.
+    /// Stops accepting connections, closes the open ones, waits until the
+    /// server task has ended and, with a state file, until the last
+    /// changes are written to it.
     pub async fn stop(mut self) {
         self.shutdown.send_replace(true);
         if let Some(task) = self.task.take() {
@@ -298,11 +434,20 @@ impl RunningSandbox {
             // only mean it panicked, and there is nothing left to stop.
             task.await.ok();
         }
+        if let Some(writer) = self.state_writer.take() {
+            // Only a panic of the blocking task fails this join, and the
+            // writer thread has already written what it could by then.
+            tokio::task::spawn_blocking(move || writer.finish())
+                .await
+                .ok();
+        }
         tracing::debug!(address = %self.address, "sandbox stopped");
     }
 }
 
 impl Drop for RunningSandbox {
+    /// Stops the server without waiting. A state writer, dropped with it,
+    /// writes the changes not written yet on its own thread.
     fn drop(&mut self) {
         self.shutdown.send_replace(true);
     }

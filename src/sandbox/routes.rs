@@ -3,8 +3,8 @@
 //! runs: latency, rate limit, token check and fault draw.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use axum::Router;
@@ -15,20 +15,23 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use super::documents::{self, Injected};
-use super::faults::{Fault, Faults};
+use super::faults::{Fault, FaultConfig, Faults, Operation};
 use super::server::ConnectionControl;
 use super::store::Store;
 use super::tokens::{TokenCheck, Tokens};
 use super::{
-    API_PREFIX, ConflictStyle, DEFAULT_LOCATION, SandboxConfig, SandboxError, SandboxStats,
-    customers, oauth,
+    API_PREFIX, ConflictStyle, SandboxConfig, SandboxError, SandboxStats, customers, oauth,
 };
 
 /// Everything the handlers share.
 pub(super) struct AppState {
-    pub store: Store,
+    pub store: Arc<Store>,
     pub tokens: Tokens,
-    pub faults: Faults,
+    /// Replaced whole by [`AppState::set_faults`]; read with
+    /// [`AppState::faults`].
+    faults: RwLock<Arc<Faults>>,
+    /// Seed the fault generator starts from, also after a replacement.
+    seed: Option<u64>,
     pub stats: Counters,
     pub conflict_style: ConflictStyle,
     /// `http://127.0.0.1:PORT/business`.
@@ -40,7 +43,12 @@ pub(super) struct AppState {
 }
 
 impl AppState {
-    pub fn new(config: SandboxConfig, address: SocketAddr) -> Result<Self, SandboxError> {
+    /// Makes the state of a sandbox serving `store` on `address`.
+    pub fn new(
+        config: SandboxConfig,
+        address: SocketAddr,
+        store: Arc<Store>,
+    ) -> Result<Self, SandboxError> {
         let assertion_key = config
             .assertion_public_key_pem
             .as_deref()
@@ -51,19 +59,15 @@ impl AppState {
                     "the assertion public key is not an RSA PEM key: {err}"
                 ))
             })?;
-        let locations = if config.locations.is_empty() {
-            vec![DEFAULT_LOCATION.to_owned()]
-        } else {
-            config.locations
-        };
         Ok(Self {
-            store: Store::new(locations, config.seed),
+            store,
             tokens: Tokens::new(
                 &config.tokens,
                 &config.tokens_without_scope,
                 config.token_ttl,
             ),
-            faults: Faults::new(config.faults, config.seed),
+            faults: RwLock::new(Arc::new(Faults::new(config.faults, config.seed))),
+            seed: config.seed,
             stats: Counters::default(),
             conflict_style: config.conflict_style,
             base_url: super::base_url(address),
@@ -73,6 +77,29 @@ impl AppState {
                 .unwrap_or_else(|| format!("http://{address}/oauth2/token")),
             log_requests: config.log_requests,
         })
+    }
+}
+
+impl AppState {
+    /// Returns the faults in force now.
+    pub fn faults(&self) -> Arc<Faults> {
+        // Replacing the value is a single assignment, so a poisoned lock
+        // still holds a complete one.
+        let faults = self
+            .faults
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Arc::clone(&faults)
+    }
+
+    /// Replaces the faults for the requests that arrive from now on. The
+    /// random draws start again from the configured seed.
+    pub fn set_faults(&self, config: FaultConfig) {
+        let faults = Arc::new(Faults::new(config, self.seed));
+        *self
+            .faults
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = faults;
     }
 }
 
@@ -147,13 +174,14 @@ pub(super) async fn admit(
     state: &AppState,
     connection: &ConnectionControl,
     headers: &HeaderMap,
-    is_create: bool,
+    operation: Operation,
 ) -> Result<Admitted, Response> {
-    let latency = state.faults.latency();
+    let faults = state.faults();
+    let latency = faults.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    if let Err(retry_after_secs) = state.faults.take_rate_slot() {
+    if let Err(retry_after_secs) = faults.take_rate_slot() {
         return Err(documents::too_many_requests(retry_after_secs));
     }
     match state.tokens.check(headers) {
@@ -161,7 +189,7 @@ pub(super) async fn admit(
         TokenCheck::Unauthorized => return Err(documents::unauthorized()),
         TokenCheck::Forbidden => return Err(documents::forbidden()),
     }
-    match state.faults.draw(is_create) {
+    match faults.draw(operation) {
         None => Ok(Admitted {
             drop_after_commit: false,
         }),
@@ -177,7 +205,7 @@ pub(super) async fn admit(
         Some(Fault::Stall) => {
             Counters::add(&state.stats.stalled);
             tracing::debug!("sandbox stalls a request");
-            tokio::time::sleep(state.faults.stall_duration()).await;
+            tokio::time::sleep(faults.stall_duration()).await;
             Err(connection.close_without_response().await)
         }
     }

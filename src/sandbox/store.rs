@@ -2,28 +2,28 @@
 //! email and phone indexes that find conflicts.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
+use serde::{Deserialize, Serialize};
 
+use super::state::{ChangeSignal, Snapshot};
 use crate::api::{CustomerRecord, email_key, phone_key};
 use crate::customer::Customer;
 
 /// A stored customer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct Stored {
     pub id: String,
     pub location: String,
     /// Creation order within the sandbox; lists are sorted by it.
     pub sequence: u64,
     pub customer: Customer,
-    /// RFC 3339 time of creation.
-    pub created_at: String,
-    /// RFC 3339 time of the last change.
-    pub updated_at: String,
+    /// Time of creation, sent as the `createdAt` attribute.
+    pub created_at: jiff::Timestamp,
+    /// Time of the last change, sent as the `updatedAt` attribute.
+    pub updated_at: jiff::Timestamp,
 }
 
 impl Stored {
@@ -32,6 +32,7 @@ impl Stored {
             id: self.id.clone(),
             location: Some(self.location.clone()),
             customer: self.customer.clone(),
+            created_at: Some(self.created_at),
         }
     }
 }
@@ -98,6 +99,8 @@ pub(super) struct Store {
     inner: Mutex<Inner>,
     /// The configured locations, in configuration order.
     location_ids: Vec<String>,
+    /// Told of every change, when the customers are kept in a state file.
+    changes: Option<Arc<ChangeSignal>>,
 }
 
 impl Store {
@@ -117,7 +120,69 @@ impl Store {
                 rng,
             }),
             location_ids,
+            changes: None,
         }
+    }
+
+    /// Tells `changes` of every change from now on.
+    pub fn notify_changes(&mut self, changes: Arc<ChangeSignal>) {
+        self.changes = Some(changes);
+    }
+
+    fn changed(&self) {
+        if let Some(changes) = &self.changes {
+            changes.notify();
+        }
+    }
+
+    /// Replaces every customer with those of `snapshot` that belong to a
+    /// configured location, and returns how many were left out because
+    /// their location is not configured.
+    pub fn restore(&self, snapshot: Snapshot) -> usize {
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        for data in inner.locations.values_mut() {
+            *data = LocationData::default();
+        }
+        let mut left_out = 0;
+        let mut next_sequence = snapshot.next_sequence.max(1);
+        for stored in snapshot.customers {
+            let Some(data) = inner.locations.get_mut(&stored.location) else {
+                left_out += 1;
+                continue;
+            };
+            next_sequence = next_sequence.max(stored.sequence.saturating_add(1));
+            index(data, &stored);
+            data.customers.insert(stored.sequence, stored);
+        }
+        inner.next_sequence = next_sequence;
+        left_out
+    }
+
+    /// Returns every customer, oldest first, and the next sequence number.
+    pub fn snapshot(&self) -> Snapshot {
+        let inner = self.lock();
+        let mut customers: Vec<Stored> = inner
+            .locations
+            .values()
+            .flat_map(|data| data.customers.values().cloned())
+            .collect();
+        customers.sort_by_key(|stored| stored.sequence);
+        Snapshot {
+            next_sequence: inner.next_sequence,
+            customers,
+        }
+    }
+
+    /// Removes every customer of every location.
+    pub fn clear(&self) {
+        {
+            let mut inner = self.lock();
+            for data in inner.locations.values_mut() {
+                *data = LocationData::default();
+            }
+        }
+        self.changed();
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -142,30 +207,45 @@ impl Store {
         self.location_ids.iter().any(|id| id == location)
     }
 
-    /// Stores a new customer, or returns the customer that already has one
-    /// of its emails or phones. `None` means the location is unknown.
+    /// Stores a new customer created now, or returns the customer that
+    /// already has one of its emails or phones. `None` means the location is
+    /// unknown.
     pub fn create(&self, location: &str, customer: Customer) -> Option<Result<Stored, Taken>> {
-        let mut guard = self.lock();
-        let inner = &mut *guard;
-        let sequence = inner.next_sequence;
-        let uuid = uuid::Builder::from_random_bytes(inner.rng.random()).into_uuid();
-        let data = inner.locations.get_mut(location)?;
-        if let Some(taken) = find_taken(data, &customer, None) {
-            return Some(Err(taken));
-        }
-        let now = now_rfc3339();
-        let stored = Stored {
-            id: format!("{location}:CUSTOMER-{uuid}"),
-            location: location.to_owned(),
-            sequence,
-            customer,
-            created_at: now.clone(),
-            updated_at: now,
+        self.create_at(location, customer, jiff::Timestamp::now())
+    }
+
+    /// Stores a new customer as created at `created_at`, like
+    /// [`Store::create`].
+    fn create_at(
+        &self,
+        location: &str,
+        customer: Customer,
+        created_at: jiff::Timestamp,
+    ) -> Option<Result<Stored, Taken>> {
+        let created = {
+            let mut guard = self.lock();
+            let inner = &mut *guard;
+            let sequence = inner.next_sequence;
+            let uuid = uuid::Builder::from_random_bytes(inner.rng.random()).into_uuid();
+            let data = inner.locations.get_mut(location)?;
+            if let Some(taken) = find_taken(data, &customer, None) {
+                return Some(Err(taken));
+            }
+            let stored = Stored {
+                id: format!("{location}:CUSTOMER-{uuid}"),
+                location: location.to_owned(),
+                sequence,
+                customer,
+                created_at,
+                updated_at: created_at,
+            };
+            index(data, &stored);
+            data.customers.insert(sequence, stored.clone());
+            inner.next_sequence += 1;
+            stored
         };
-        index(data, &stored);
-        data.customers.insert(sequence, stored.clone());
-        inner.next_sequence += 1;
-        Some(Ok(stored))
+        self.changed();
+        Some(Ok(created))
     }
 
     /// Returns up to `limit` customers of a location after the one with
@@ -227,6 +307,16 @@ impl Store {
         id: &str,
         change: impl FnOnce(&mut Customer),
     ) -> Result<Stored, ChangeError> {
+        let updated = self.update_locked(id, change)?;
+        self.changed();
+        Ok(updated)
+    }
+
+    fn update_locked(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut Customer),
+    ) -> Result<Stored, ChangeError> {
         let mut guard = self.lock();
         let data = location_of(id)
             .and_then(|location| guard.locations.get_mut(location))
@@ -244,7 +334,7 @@ impl Store {
         if let Some(taken) = find_taken(data, &updated.customer, Some(sequence)) {
             return Err(ChangeError::Conflict(taken));
         }
-        updated.updated_at = now_rfc3339();
+        updated.updated_at = jiff::Timestamp::now();
         if let Some(old) = data.customers.get(&sequence).cloned() {
             unindex(data, &old);
         }
@@ -255,17 +345,20 @@ impl Store {
 
     /// Removes a customer; returns whether it existed.
     pub fn delete(&self, id: &str) -> bool {
-        let mut inner = self.lock();
-        let Some(data) = location_of(id).and_then(|location| inner.locations.get_mut(location))
-        else {
-            return false;
-        };
-        let Some(sequence) = data.sequence_by_id.get(id).copied() else {
-            return false;
-        };
-        if let Some(old) = data.customers.remove(&sequence) {
-            unindex(data, &old);
+        {
+            let mut inner = self.lock();
+            let Some(data) = location_of(id).and_then(|location| inner.locations.get_mut(location))
+            else {
+                return false;
+            };
+            let Some(sequence) = data.sequence_by_id.get(id).copied() else {
+                return false;
+            };
+            if let Some(old) = data.customers.remove(&sequence) {
+                unindex(data, &old);
+            }
         }
+        self.changed();
         true
     }
 
@@ -282,11 +375,17 @@ impl Store {
         self.get(id).map(|stored| stored.to_record())
     }
 
-    pub fn seed(&self, location: &str, customer: Customer) -> Result<String, SeedError> {
+    /// Stores a customer as created at `created_at` and returns its id.
+    pub fn seed(
+        &self,
+        location: &str,
+        customer: Customer,
+        created_at: jiff::Timestamp,
+    ) -> Result<String, SeedError> {
         if !customer.has_contact() {
             return Err(SeedError::NoContact);
         }
-        match self.create(location, customer) {
+        match self.create_at(location, customer, created_at) {
             None => Err(SeedError::UnknownLocation(location.to_owned())),
             Some(Ok(stored)) => Ok(stored.id),
             Some(Err(taken)) => Err(SeedError::Conflict {
@@ -302,14 +401,6 @@ impl Store {
 /// `AG-1:CUSTOMER-2`).
 fn location_of(id: &str) -> Option<&str> {
     id.split_once(':').map(|(location, _)| location)
-}
-
-fn now_rfc3339() -> String {
-    // RFC 3339 formatting fails only for years outside 0..=9999, which the
-    // system clock does not reach.
-    OffsetDateTime::now_utc()
-        .format(&Rfc3339)
-        .unwrap_or_default()
 }
 
 /// Finds the first email, then phone, of `customer` that belongs to a
@@ -329,7 +420,7 @@ fn find_taken(data: &LocationData, customer: &Customer, except: Option<u64>) -> 
         Some(Taken {
             existing_id,
             field: "emailAddresses",
-            value: email.clone(),
+            value: email.to_string(),
         })
     });
     email.or_else(|| {
@@ -341,7 +432,7 @@ fn find_taken(data: &LocationData, customer: &Customer, except: Option<u64>) -> 
             Some(Taken {
                 existing_id,
                 field: "phoneNumbers",
-                value: phone.clone(),
+                value: phone.to_string(),
             })
         })
     })
@@ -380,8 +471,8 @@ mod tests {
 
     fn customer(email: &str, phone: &str) -> Customer {
         Customer {
-            email_addresses: vec![email.to_owned()],
-            phone_numbers: vec![phone.to_owned()],
+            email_addresses: vec![email.into()],
+            phone_numbers: vec![phone.into()],
             ..Customer::default()
         }
     }
@@ -421,7 +512,7 @@ mod tests {
             .expect("created");
         store
             .update(&first.id, |c| {
-                c.email_addresses = vec!["new@example.com".to_owned()]
+                c.email_addresses = vec!["new@example.com".into()]
             })
             .expect("updated");
         // The old email is free again, the new one is taken.
@@ -472,6 +563,43 @@ mod tests {
         let (last, more) = store.page("AG-1", Order::OldestFirst, 10, Some(3));
         assert!(!more);
         assert_eq!(last.iter().map(|s| s.sequence).collect::<Vec<_>>(), [4, 5]);
+    }
+
+    #[test]
+    fn snapshot_restores_customers_and_indexes() {
+        let store = store();
+        let first = store
+            .create("AG-1", customer("ann@example.com", "+13065551234"))
+            .expect("known location")
+            .expect("created");
+        store
+            .create("AG-2", customer("bob@example.com", "+13065550000"))
+            .expect("known location")
+            .expect("created");
+        let snapshot = store.snapshot();
+        assert_eq!(snapshot.customers.len(), 2);
+
+        let restored = Store::new(vec!["AG-1".to_owned()], Some(8));
+        assert_eq!(restored.restore(snapshot), 1, "AG-2 is not configured");
+        assert_eq!(restored.get(&first.id), Some(first.clone()));
+        let taken = restored
+            .create("AG-1", customer("ann@EXAMPLE.com", "+10000000001"))
+            .expect("known location")
+            .expect_err("the email index was rebuilt");
+        assert_eq!(taken.existing_id, first.id);
+        let next = restored
+            .create("AG-1", customer("cy@example.com", "+10000000002"))
+            .expect("known location")
+            .expect("created");
+        assert!(
+            next.sequence > 2,
+            "sequence {} follows the restored ones",
+            next.sequence
+        );
+
+        restored.clear();
+        assert!(restored.get(&first.id).is_none());
+        assert!(restored.customers("AG-1").is_empty());
     }
 
     #[test]

@@ -65,6 +65,30 @@ pub enum SourceError {
     #[error("{} has more than {limit} filled cells", path.display())]
     TooManyCells { path: PathBuf, limit: usize },
 
+    /// More bytes of cell text than [`super::MAX_TEXT_BYTES`]; reading
+    /// stopped there, or did not start for an XLS or ODS file whose text
+    /// was estimated beforehand.
+    #[error("{} has more than {limit_bytes} bytes of cell text", path.display())]
+    TooMuchText { path: PathBuf, limit_bytes: usize },
+
+    /// A quoted cell is still open at the end of a text file, so every
+    /// line after its opening quote was read into that one cell. `row` is
+    /// the 1-based row the cell starts on and `column` its 0-based column
+    /// in the file. `header` is that column's header. It is `None` when no
+    /// header row with two or more filled cells is above the row, or when
+    /// the header cell is blank.
+    #[error(
+        "{} has a quoted cell that is never closed, starting on row {row}, {}",
+        path.display(),
+        column_label(*column, header.as_deref())
+    )]
+    UnclosedQuote {
+        path: PathBuf,
+        row: u32,
+        column: usize,
+        header: Option<String>,
+    },
+
     /// The [`crate::progress::Progress`] handle was cancelled.
     #[error("reading {} was cancelled", path.display())]
     Cancelled { path: PathBuf },
@@ -113,8 +137,33 @@ impl SourceError {
                  the columns you do not need or split the file, then retry.",
                 thousands(*limit)
             ),
+            Self::TooMuchText { limit_bytes, .. } => format!(
+                "The file has more than {} MB of text in its cells, the limit for one import; \
+                 delete the columns you do not need or split the file, then retry.",
+                limit_bytes / (1024 * 1024)
+            ),
+            Self::UnclosedQuote {
+                row,
+                column,
+                header,
+                ..
+            } => format!(
+                "Row {row}, {} opens a quote (\") that is never closed, so everything after \
+                 it to the end of the file was read as one cell. Open the file in a text \
+                 editor and fix or remove that quote, or export the file again, then retry.",
+                column_label(*column, header.as_deref())
+            ),
             Self::Cancelled { .. } => "Reading the file was cancelled.".to_owned(),
         }
+    }
+}
+
+/// Names a 0-based column by its header, or by its 1-based position when
+/// it has no header.
+fn column_label(column: usize, header: Option<&str>) -> String {
+    match header {
+        Some(header) => format!("column \u{201c}{header}\u{201d}"),
+        None => format!("column {}", column + 1),
     }
 }
 
@@ -216,6 +265,53 @@ mod tests {
         let message = error.user_message();
         assert!(message.contains("200,000"), "{message}");
         assert!(message.contains("split"), "{message}");
+    }
+
+    #[test]
+    fn text_limit_message_in_megabytes() {
+        let error = SourceError::TooMuchText {
+            path: path(),
+            limit_bytes: 256 * 1024 * 1024,
+        };
+        let message = error.user_message();
+        assert!(message.contains("more than 256 MB of text"), "{message}");
+        assert!(message.contains("split the file"), "{message}");
+    }
+
+    #[test]
+    fn unclosed_quote_names_row_and_column() {
+        let error = SourceError::UnclosedQuote {
+            path: path(),
+            row: 2,
+            column: 2,
+            header: Some("Notes".to_owned()),
+        };
+        assert_eq!(
+            error.to_string(),
+            "/tmp/customers.csv has a quoted cell that is never closed, starting on row 2, \
+             column \u{201c}Notes\u{201d}"
+        );
+        assert_eq!(
+            error.user_message(),
+            "Row 2, column \u{201c}Notes\u{201d} opens a quote (\") that is never closed, so \
+             everything after it to the end of the file was read as one cell. Open the file in \
+             a text editor and fix or remove that quote, or export the file again, then retry."
+        );
+    }
+
+    #[test]
+    fn unclosed_quote_without_header_names_position() {
+        let error = SourceError::UnclosedQuote {
+            path: path(),
+            row: 1,
+            column: 0,
+            header: None,
+        };
+        assert!(
+            error
+                .user_message()
+                .starts_with("Row 1, column 1 opens a quote")
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use csv::StringRecord;
 
-use super::{MAX_CELLS, MAX_ROWS};
+use super::{MAX_CELLS, MAX_ROWS, MAX_TEXT_BYTES};
 use crate::table::{ReadNote, Record};
 
 /// Number of non-blank rows looked at to choose the header row.
@@ -27,6 +27,8 @@ pub(super) enum Overflow {
     Rows,
     /// More than [`MAX_CELLS`] non-blank cells.
     Cells,
+    /// More than [`MAX_TEXT_BYTES`] bytes of cell text.
+    Text,
 }
 
 /// Collects the rows of one sheet and chooses its header row.
@@ -39,6 +41,9 @@ pub(super) struct TableBuilder {
     header: Option<Option<Record>>,
     records: Vec<Record>,
     cells: usize,
+    text_bytes: usize,
+    /// [`MAX_TEXT_BYTES`], lowered in tests.
+    text_limit: usize,
 }
 
 /// A sheet's header and data records, before totals, footers and blank
@@ -72,12 +77,16 @@ pub(super) struct MergedRange {
 
 impl TableBuilder {
     pub fn new() -> Self {
-        Self::default()
+        Self {
+            text_limit: MAX_TEXT_BYTES,
+            ..Self::default()
+        }
     }
 
-    /// Adds the row numbered `row`. Blank rows are dropped here; trailing
-    /// blank cells are not stored. Fails once the sheet has more rows or
-    /// cells than the importer reads from one file.
+    /// Adds the row numbered `row`, copying its cells out of the reader's
+    /// reused `fields`. Blank rows are dropped here, and trailing blank
+    /// cells are not stored. Fails once the sheet has more rows, cells or text
+    /// than the importer reads from one file.
     pub fn push(&mut self, row: u32, fields: &StringRecord) -> Result<(), Overflow> {
         let width = filled_width(fields);
         if width == 0 {
@@ -87,10 +96,12 @@ impl TableBuilder {
         if self.cells > MAX_CELLS {
             return Err(Overflow::Cells);
         }
-        let record = Record {
-            row,
-            fields: compact_copy(fields, width),
-        };
+        let cells = fields.iter().take(width);
+        self.text_bytes += cells.clone().map(str::len).sum::<usize>();
+        if self.text_bytes > self.text_limit {
+            return Err(Overflow::Text);
+        }
+        let record = Record::new(row, cells);
         if self.header.is_some() {
             self.records.push(record);
             if self.records.len() > MAX_ROWS + FOOTER_ALLOWANCE {
@@ -147,8 +158,15 @@ impl RawTable {
     /// covers, where their cell is blank. Ranges that start on or above the
     /// header are left alone, because a merged title or header spans
     /// columns, not records.
-    pub fn fill_merged(&mut self, ranges: &[MergedRange]) {
+    ///
+    /// A file can hold many overlapping ranges, and a range far to the
+    /// right widens every record it fills. So every record a range covers
+    /// and every cell a fill adds count against [`MAX_CELLS`], and the
+    /// copied text against [`MAX_TEXT_BYTES`], apart from what
+    /// [`TableBuilder::push`] counted. Past either limit, filling fails.
+    pub fn fill_merged(&mut self, ranges: &[MergedRange]) -> Result<(), Overflow> {
         let header_row = self.header.as_ref().map_or(0, |header| header.row);
+        let mut budget = FillBudget::default();
         for range in ranges {
             if range.first_row <= header_row || range.last_row <= range.first_row {
                 continue;
@@ -165,11 +183,14 @@ impl RawTable {
                 if record.row > range.last_row {
                     break;
                 }
+                budget.visit()?;
                 if is_blank(record.get(range.column)) {
                     record.set(range.column, &value);
+                    budget.fill(record, &value)?;
                 }
             }
         }
+        Ok(())
     }
 
     /// Drops totals and report footers, checks the row limit, keeps values
@@ -180,25 +201,26 @@ impl RawTable {
         if self.records.len() > MAX_ROWS {
             return Err(Overflow::Rows);
         }
-        let header_fields = self.header.as_ref().map(|h| h.fields.clone());
-        let header_fields = header_fields.unwrap_or_default();
-        let notes = if self.header.is_some() {
-            overflow_notes(&header_fields, &self.records)
-        } else {
-            Vec::new()
+        let header_row = self.header.as_ref().map_or(0, |header| header.row);
+        let notes = match &self.header {
+            Some(header) => overflow_notes(header, &self.records),
+            None => Vec::new(),
         };
+        // A sheet without a header row is laid out as if its header row
+        // were there with every cell blank.
+        let header = self.header.unwrap_or_default();
         let width = self
             .records
             .iter()
-            .map(|record| record.fields.len())
-            .chain([header_fields.len()])
+            .map(Record::len)
+            .chain([header.len()])
             .max()
             .unwrap_or(0);
-        let filled = filled_columns(&header_fields, &self.records, width);
+        let filled = filled_columns(&header, &self.records, width);
         let keep: Vec<usize> = (0..width).filter(|&column| filled[column]).collect();
         let headers = keep
             .iter()
-            .map(|&column| header_text(header_fields.get(column).unwrap_or(""), column))
+            .map(|&column| header_text(header.get(column), column))
             .collect();
         let records = if keep.iter().copied().eq(0..keep.len()) {
             self.records
@@ -207,7 +229,7 @@ impl RawTable {
         };
         Ok(Layout {
             headers,
-            header_row: self.header.map_or(0, |header| header.row),
+            header_row,
             records,
             notes,
         })
@@ -257,26 +279,37 @@ fn filled_width(fields: &StringRecord) -> usize {
         .map_or(0, |last| last + 1)
 }
 
-/// Copies the first `width` fields into a record whose buffers are exactly
-/// as large as needed; the caller's record keeps its spare capacity.
-fn compact_copy(fields: &StringRecord, width: usize) -> StringRecord {
-    if width == fields.len() {
-        return fields.clone();
+/// The work and memory [`RawTable::fill_merged`] has spent.
+#[derive(Debug, Default)]
+struct FillBudget {
+    cells: usize,
+    text_bytes: usize,
+}
+
+impl FillBudget {
+    fn visit(&mut self) -> Result<(), Overflow> {
+        self.cells += 1;
+        if self.cells > MAX_CELLS {
+            return Err(Overflow::Cells);
+        }
+        Ok(())
     }
-    let bytes = fields.iter().take(width).map(str::len).sum();
-    let mut copy = StringRecord::with_capacity(bytes, width);
-    for field in fields.iter().take(width) {
-        copy.push_field(field);
+
+    fn fill(&mut self, record: &Record, value: &str) -> Result<(), Overflow> {
+        self.cells = self.cells.saturating_add(record.len());
+        self.text_bytes = self.text_bytes.saturating_add(value.len());
+        if self.cells > MAX_CELLS {
+            return Err(Overflow::Cells);
+        }
+        if self.text_bytes > MAX_TEXT_BYTES {
+            return Err(Overflow::Text);
+        }
+        Ok(())
     }
-    copy
 }
 
 fn filled_count(record: &Record) -> usize {
-    record
-        .fields
-        .iter()
-        .filter(|field| !is_blank(field))
-        .count()
+    record.cells().filter(|field| !is_blank(field)).count()
 }
 
 /// Chooses the header among the first non-blank rows: the first row filled
@@ -303,8 +336,7 @@ fn header_index(sample: &[Record]) -> Option<usize> {
 
 fn looks_like_data(record: &Record) -> bool {
     record
-        .fields
-        .iter()
+        .cells()
         .any(|cell| looks_like_email(cell) || phone_digits(cell) >= 9)
 }
 
@@ -377,8 +409,7 @@ pub(super) fn customer_score(sample: &[Record]) -> usize {
         .and_then(|index| sample.get(index))
         .map_or(0, |record| {
             record
-                .fields
-                .iter()
+                .cells()
                 .filter(|cell| is_customer_header(cell))
                 .count()
                 * 3
@@ -387,7 +418,7 @@ pub(super) fn customer_score(sample: &[Record]) -> usize {
     let data_score: usize = sample
         .iter()
         .skip(data_start)
-        .flat_map(|record| record.fields.iter())
+        .flat_map(Record::cells)
         .map(|cell| {
             if looks_like_email(cell) {
                 2
@@ -432,7 +463,7 @@ fn drop_summary_rows(records: &mut Vec<Record>) {
 /// Returns whether a row is a total line: its first filled cell is a total
 /// label and every other filled cell is a number.
 fn is_total_row(record: &Record) -> bool {
-    let mut cells = record.fields.iter().filter(|cell| !is_blank(cell));
+    let mut cells = record.cells().filter(|cell| !is_blank(cell));
     let Some(label) = cells.next() else {
         return false;
     };
@@ -467,7 +498,7 @@ fn looks_like_amount(cell: &str) -> bool {
 /// a date and time stamp, or a line such as "Generated on 2024-10-01" or
 /// "Page 2 of 3".
 fn is_footer_row(record: &Record) -> bool {
-    let mut cells = record.fields.iter().filter(|cell| !is_blank(cell));
+    let mut cells = record.cells().filter(|cell| !is_blank(cell));
     let (Some(cell), None) = (cells.next(), cells.next()) else {
         return false;
     };
@@ -580,12 +611,12 @@ fn has_month_name(text: &str) -> bool {
 
 /// Builds one note for each record with filled cells to the right of the
 /// last header.
-fn overflow_notes(header: &StringRecord, records: &[Record]) -> Vec<ReadNote> {
+fn overflow_notes(header: &Record, records: &[Record]) -> Vec<ReadNote> {
     let width = header.len();
     records
         .iter()
         .filter_map(|record| {
-            let extra: Vec<String> = (width..record.fields.len())
+            let extra: Vec<String> = (width..record.len())
                 .filter(|&column| !is_blank(record.get(column)))
                 .map(|column| format!("\u{201c}{}\u{201d}", placeholder(column)))
                 .collect();
@@ -602,11 +633,10 @@ fn overflow_notes(header: &StringRecord, records: &[Record]) -> Vec<ReadNote> {
 }
 
 /// Marks the columns that have a header or at least one filled cell.
-fn filled_columns(header: &StringRecord, records: &[Record], width: usize) -> Vec<bool> {
+fn filled_columns(header: &Record, records: &[Record], width: usize) -> Vec<bool> {
     let mut filled = vec![false; width];
-    let rows = std::iter::once(header).chain(records.iter().map(|record| &record.fields));
-    for fields in rows {
-        for (column, cell) in fields.iter().enumerate() {
+    for record in std::iter::once(header).chain(records) {
+        for (column, cell) in record.cells().enumerate() {
             if let Some(mark) = filled.get_mut(column)
                 && !*mark
                 && !is_blank(cell)
@@ -641,14 +671,8 @@ fn select_columns(records: Vec<Record>, keep: &[usize]) -> Vec<Record> {
                 .iter()
                 .rposition(|&column| !is_blank(record.get(column)))
                 .map_or(0, |index| index + 1);
-            let mut fields = StringRecord::with_capacity(record.fields.as_slice().len(), last);
-            for &column in &keep[..last] {
-                fields.push_field(record.get(column));
-            }
-            Record {
-                row: record.row,
-                fields,
-            }
+            let cells = keep[..last].iter().map(|&column| record.get(column));
+            Record::new(record.row, cells)
         })
         .collect()
 }
@@ -658,10 +682,7 @@ mod tests {
     use super::*;
 
     fn record(row: u32, cells: &[&str]) -> Record {
-        Record {
-            row,
-            fields: StringRecord::from(cells.to_vec()),
-        }
+        Record::new(row, cells)
     }
 
     fn build(rows: &[(u32, &[&str])]) -> Layout {
@@ -836,9 +857,39 @@ mod tests {
                 last_row: 5,
                 column: 1,
             },
-        ]);
+        ])
+        .expect("within limits");
         let companies: Vec<&str> = raw.records.iter().map(|r| r.get(0)).collect();
         assert_eq!(companies, ["Acme", "Acme", "Acme", ""]);
+    }
+
+    #[test]
+    fn many_merged_ranges_hit_cell_limit() {
+        let mut raw = RawTable {
+            header: Some(record(1, &["Company"])),
+            records: (2..1_002).map(|row| record(row, &["Acme"])).collect(),
+        };
+        let range = MergedRange {
+            first_row: 2,
+            last_row: 1_001,
+            column: 0,
+        };
+        // Each range visits the 999 records below its top one.
+        let ranges = vec![range; MAX_CELLS / 999 + 1];
+        assert_eq!(raw.fill_merged(&ranges), Err(Overflow::Cells));
+        assert_eq!(raw.fill_merged(&ranges[..10]), Ok(()));
+    }
+
+    #[test]
+    fn text_limit_stops_pushes() {
+        let mut builder = TableBuilder {
+            text_limit: 25,
+            ..TableBuilder::new()
+        };
+        let fields = StringRecord::from(vec!["0123456789"]);
+        assert_eq!(builder.push(1, &fields), Ok(()));
+        assert_eq!(builder.push(2, &fields), Ok(()));
+        assert_eq!(builder.push(3, &fields), Err(Overflow::Text));
     }
 
     #[test]

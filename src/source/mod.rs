@@ -13,6 +13,7 @@ mod layout;
 mod ods_check;
 mod text;
 mod workbook;
+mod xls_biff;
 mod xls_check;
 
 use std::borrow::Cow;
@@ -42,6 +43,14 @@ pub const MAX_ROWS: usize = 200_000;
 /// sheets `calamine` loads as dense grids, the grids' cells count, blank
 /// or not.
 pub const MAX_CELLS: usize = 10_000_000;
+
+/// Maximum bytes of cell text read from one file (256 MiB). It bounds
+/// memory where a few bytes of a file expand to much text: a shared string
+/// that many cells of an XLSX or XLS refer to, a repeated ODS cell, or a
+/// merged cell copied into the rows below it. Reading stops with
+/// [`SourceError::TooMuchText`] beyond it. For XLS and ODS files the text
+/// is estimated before `calamine` loads them.
+pub const MAX_TEXT_BYTES: usize = 256 * 1024 * 1024;
 
 /// Choices that change what is read.
 #[derive(Debug, Clone, Default)]
@@ -374,6 +383,10 @@ fn overflow_error(path: &Path, overflow: Overflow) -> SourceError {
         Overflow::Cells => SourceError::TooManyCells {
             path,
             limit: MAX_CELLS,
+        },
+        Overflow::Text => SourceError::TooMuchText {
+            path,
+            limit_bytes: MAX_TEXT_BYTES,
         },
     }
 }

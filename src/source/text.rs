@@ -14,7 +14,7 @@ use sha2::{Digest as _, Sha256};
 use super::Input;
 use super::detect::{self, TextEncoding};
 use super::error::SourceError;
-use super::layout::{RawTable, TableBuilder};
+use super::layout::{self, RawTable, TableBuilder};
 use crate::progress::Progress;
 
 /// Records between two checks of the cancel flag (the byte reader checks
@@ -137,20 +137,15 @@ impl Pass<'_> {
     }
 
     /// Splits the decoded stream into records and feeds them to a
-    /// [`TableBuilder`].
-    fn parse(
+    /// [`TableBuilder`]. Fails with [`SourceError::UnclosedQuote`] when a
+    /// quoted cell is still open at the end of the stream.
+    fn parse<R: Read>(
         &self,
-        decoded: impl Read,
+        decoded: TrailingNewline<R>,
         encoding: &'static Encoding,
     ) -> Result<Option<RawTable>, PassError> {
         let path = self.input.path();
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(self.delimiter)
-            .terminator(csv::Terminator::Any(b'\n'))
-            .buffer_capacity(64 * 1024)
-            .from_reader(decoded);
+        let mut reader = self.csv_reader(decoded);
         let mut builder = TableBuilder::new();
         let mut record = csv::StringRecord::new();
         let mut rows = RowCounter::default();
@@ -164,8 +159,16 @@ impl Pass<'_> {
             if record.as_byte_record().as_slice().contains(&0) {
                 return Err(PassError::Fatal(binary_data(path)));
             }
+            // The stream ends with a line feed, so only a quoted cell left
+            // open can make a record end at the end of the stream instead.
+            let quote_open = reader.get_ref().is_exhausted();
+            let row = rows.row(&record, reader.position().line(), quote_open);
+            if quote_open {
+                return Err(PassError::Fatal(unclosed_quote(
+                    path, row, &record, builder,
+                )));
+            }
             strip_carriage_return(&mut record, &mut scratch);
-            let row = rows.row(&record, reader.position().line());
             builder
                 .push(row, &record)
                 .map_err(|overflow| PassError::Fatal(super::overflow_error(path, overflow)))?;
@@ -174,6 +177,16 @@ impl Pass<'_> {
             }
         }
         Ok(builder.finish())
+    }
+
+    fn csv_reader<R: Read>(&self, decoded: R) -> csv::Reader<R> {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(self.delimiter)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .buffer_capacity(64 * 1024)
+            .from_reader(decoded)
     }
 
     fn csv_error(&self, error: csv::Error, encoding: &'static Encoding) -> PassError {
@@ -193,13 +206,10 @@ impl Pass<'_> {
 /// skips empty lines without reporting them, so a record's row is found
 /// from the line count after reading it. The line breaks inside quoted
 /// cells so far are subtracted, because a record spanning lines is one
-/// row, and so is the record's own line feed. Records end at line feeds only (see
-/// [`strip_carriage_return`]) and the stream always ends with one (see
-/// [`TrailingNewline`]), so every record has consumed its line feed.
-///
-/// NOTE: a quote left open at the end of the file takes that added line
-/// feed into its cell, so the last record may be numbered one row early.
-/// Rows still always increase.
+/// row, and so is the record's own line feed. Records end at line feeds
+/// only (see [`strip_carriage_return`]) and the stream always ends with one
+/// (see [`TrailingNewline`]), so every record has consumed its line feed,
+/// except one whose quoted cell is still open at the end of the stream.
 #[derive(Debug, Default)]
 struct RowCounter {
     records: u64,
@@ -210,12 +220,15 @@ struct RowCounter {
 
 impl RowCounter {
     /// Returns the row of `record`, given the reader's line number after
-    /// reading it.
-    fn row(&mut self, record: &csv::StringRecord, end_line: u64) -> u32 {
+    /// reading it. `quote_open` is true when the record ended at the end of
+    /// the stream inside a quoted cell, so that it has no line feed of its
+    /// own.
+    fn row(&mut self, record: &csv::StringRecord, end_line: u64, quote_open: bool) -> u32 {
         self.records += 1;
         let bytes = record.as_byte_record().as_slice();
         self.inner_breaks += bytes.iter().filter(|&&byte| byte == b'\n').count() as u64;
-        let row = end_line.saturating_sub(self.inner_breaks + 1);
+        let own_line_feed = u64::from(!quote_open);
+        let row = end_line.saturating_sub(self.inner_breaks + own_line_feed);
         let row = u32::try_from(row)
             .unwrap_or(u32::MAX)
             .max(self.previous.saturating_add(1));
@@ -238,6 +251,33 @@ fn strip_carriage_return(record: &mut csv::StringRecord, scratch: &mut String) {
     scratch.push_str(kept);
     record.truncate(last);
     record.push_field(scratch);
+}
+
+/// Builds the error for a quoted cell still open at the end of the file.
+/// The open cell is the last of `record`, which starts on `row`. Its
+/// column is named by the header chosen among the rows read before it, if
+/// that header row is above `row`, its cell is not blank, and it has more
+/// than one filled cell. The last condition keeps a report title line from
+/// naming the column when the quote opens on the real header row below it.
+fn unclosed_quote(
+    path: &Path,
+    row: u32,
+    record: &csv::StringRecord,
+    builder: TableBuilder,
+) -> SourceError {
+    let column = record.len().saturating_sub(1);
+    let header = builder
+        .finish()
+        .and_then(|raw| raw.header)
+        .filter(|header| header.row < row && header.len() > 1)
+        .map(|header| layout::clean_header(header.get(column)))
+        .filter(|name| !name.is_empty());
+    SourceError::UnclosedQuote {
+        path: path.to_owned(),
+        row,
+        column,
+        header,
+    }
 }
 
 fn decoder<'a>(source: impl Read + 'a, encoding: &'static Encoding) -> Box<dyn Read + 'a> {
@@ -312,7 +352,10 @@ impl<R: Read> Read for CrToLf<R> {
 struct TrailingNewline<R> {
     inner: R,
     last: Option<u8>,
+    /// Set once `inner` has reported the end of its stream.
     finished: bool,
+    /// Set once this reader has reported the end of its stream.
+    exhausted: bool,
 }
 
 impl<R> TrailingNewline<R> {
@@ -321,13 +364,23 @@ impl<R> TrailingNewline<R> {
             inner,
             last: None,
             finished: false,
+            exhausted: false,
         }
+    }
+
+    /// Returns whether a read has returned 0 bytes for a non-empty buffer.
+    /// The `csv` reader (csv 1.4 on csv-core 0.1.13) returns a record that
+    /// ends with a line feed as soon as it has consumed that line feed,
+    /// without reading further. So a record returned after this point ended
+    /// inside a quoted cell.
+    fn is_exhausted(&self) -> bool {
+        self.exhausted
     }
 }
 
-impl<R: Read> Read for TrailingNewline<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.finished || buf.is_empty() {
+impl<R: Read> TrailingNewline<R> {
+    fn read_with_line_feed(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.finished {
             return Ok(0);
         }
         let count = self.inner.read(buf)?;
@@ -343,6 +396,19 @@ impl<R: Read> Read for TrailingNewline<R> {
             }
             _ => Ok(0),
         }
+    }
+}
+
+impl<R: Read> Read for TrailingNewline<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let count = self.read_with_line_feed(buf)?;
+        if count == 0 {
+            self.exhausted = true;
+        }
+        Ok(count)
     }
 }
 
@@ -370,7 +436,8 @@ mod tests {
         let mut record = csv::StringRecord::new();
         let mut out = Vec::new();
         while reader.read_record(&mut record).expect("valid csv") {
-            out.push(counter.row(&record, reader.position().line()));
+            let quote_open = reader.get_ref().is_exhausted();
+            out.push(counter.row(&record, reader.position().line(), quote_open));
         }
         out
     }
@@ -403,8 +470,46 @@ mod tests {
     }
 
     #[test]
-    fn rows_increase_with_unclosed_quote() {
+    fn rows_with_unclosed_quote() {
         assert_eq!(rows("a,b\r\n1,2\r\n3,\"x\r\ny"), [1, 2, 3]);
+        assert_eq!(rows("a,b\n\n1,\"x\ny\n\nz\n"), [1, 3]);
+        assert_eq!(rows("\"a,b\n1,2\n"), [1]);
+    }
+
+    /// Returns, for each record, whether it ended inside an open quote.
+    /// Small buffers put a line feed at the end of a buffer, where the
+    /// `csv` reader must not need the next read to finish the record.
+    fn open_at_end(text: &str) -> Vec<bool> {
+        let read_with = |capacity: usize| {
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .terminator(csv::Terminator::Any(b'\n'))
+                .buffer_capacity(capacity)
+                .from_reader(TrailingNewline::new(text.as_bytes()));
+            let mut record = csv::StringRecord::new();
+            let mut out = Vec::new();
+            while reader.read_record(&mut record).expect("valid csv") {
+                out.push(reader.get_ref().is_exhausted());
+            }
+            out
+        };
+        let expected = read_with(64 * 1024);
+        for capacity in 1..=8 {
+            assert_eq!(read_with(capacity), expected, "buffer of {capacity} bytes");
+        }
+        expected
+    }
+
+    #[test]
+    fn open_quote_detected_only_at_end() {
+        assert_eq!(open_at_end("a,b\n1,2\n"), [false, false]);
+        assert_eq!(open_at_end("a,b\n1,2"), [false, false]);
+        assert_eq!(open_at_end("a,\"b\n\"\n1,\"x\n\""), [false, false]);
+        assert_eq!(open_at_end("a,b\n1,\"x\n2,y\n"), [false, true]);
+        assert_eq!(open_at_end("a,b\n1,\"x\"\"\n"), [false, true]);
+        assert_eq!(open_at_end("a,b\n1,\"x"), [false, true]);
+        assert_eq!(open_at_end("\"a,b\n1,2\r\n"), [true]);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use super::detect::Container;
 use super::error::SourceError;
 use super::layout::{self, MergedRange, RawTable, TableBuilder};
 use super::ods_check::{self, OdsCheck};
-use super::xls_check;
+use super::xls_check::{self, XlsCheck};
 use super::{ReadOptions, overflow_error};
 use crate::progress::Progress;
 use crate::table::{Record, SourceFormat};
@@ -98,7 +98,8 @@ fn read_book(
     )?;
     let mut raw = builder.finish();
     if let Some(raw) = raw.as_mut() {
-        raw.fill_merged(&book.merged_ranges(&sheet));
+        raw.fill_merged(&book.merged_ranges(&sheet))
+            .map_err(|overflow| overflow_error(path, overflow))?;
     }
     Ok(WorkbookRead {
         raw,
@@ -193,7 +194,8 @@ fn sample_score(
 /// An open workbook of one of the three formats.
 enum Book<'a> {
     Xlsx(Xlsx<Cursor<&'a [u8]>>),
-    Xls(Xls<Cursor<&'a [u8]>>),
+    /// Reads a copy of the workbook stream that [`xls_check`] made.
+    Xls(Xls<Cursor<Vec<u8>>>),
     Ods(Ods<Cursor<&'a [u8]>>),
 }
 
@@ -201,17 +203,9 @@ impl<'a> Book<'a> {
     fn open(bytes: &'a [u8], container: Container, path: &Path) -> Result<Self, SourceError> {
         let cursor = Cursor::new(bytes);
         match container {
-            Container::Xls => {
-                if xls_check::exceeds_cells(bytes, super::MAX_CELLS as u64) {
-                    return Err(SourceError::TooManyCells {
-                        path: path.to_owned(),
-                        limit: super::MAX_CELLS,
-                    });
-                }
-                Xls::new(cursor)
-                    .map(Book::Xls)
-                    .map_err(|error| xls_error(path, error))
-            }
+            Container::Xls => Xls::new(Cursor::new(check_xls(bytes, path)?))
+                .map(Book::Xls)
+                .map_err(|error| xls_error(path, error)),
             Container::Ods => {
                 check_ods(bytes, path)?;
                 Ods::new(cursor)
@@ -286,14 +280,44 @@ impl<'a> Book<'a> {
     }
 }
 
+/// Returns the XLS in `bytes` rebuilt to hold only its checked workbook
+/// stream, or rejects it when it would make `calamine` exhaust memory or
+/// run for minutes (see [`xls_check`]).
+fn check_xls(bytes: &[u8], path: &Path) -> Result<Vec<u8>, SourceError> {
+    let limits = xls_check::Limits {
+        cells: super::MAX_CELLS as u64,
+        text_bytes: super::MAX_TEXT_BYTES as u64,
+    };
+    match xls_check::check(bytes, limits) {
+        XlsCheck::Fits(container) => Ok(container),
+        XlsCheck::TooManyCells => Err(SourceError::TooManyCells {
+            path: path.to_owned(),
+            limit: super::MAX_CELLS,
+        }),
+        XlsCheck::TooMuchText => Err(SourceError::TooMuchText {
+            path: path.to_owned(),
+            limit_bytes: super::MAX_TEXT_BYTES,
+        }),
+        XlsCheck::Damaged(detail) => Err(damaged(path, detail.to_owned())),
+    }
+}
+
 /// Rejects an ODS that would make `calamine` exhaust memory or never
 /// return (see [`ods_check`]).
 fn check_ods(bytes: &[u8], path: &Path) -> Result<(), SourceError> {
-    match ods_check::check(bytes, super::MAX_CELLS as u64) {
+    let limits = ods_check::Limits {
+        cells: super::MAX_CELLS as u64,
+        text_bytes: super::MAX_TEXT_BYTES as u64,
+    };
+    match ods_check::check(bytes, limits) {
         OdsCheck::Fits => Ok(()),
         OdsCheck::TooManyCells => Err(SourceError::TooManyCells {
             path: path.to_owned(),
             limit: super::MAX_CELLS,
+        }),
+        OdsCheck::TooMuchText => Err(SourceError::TooMuchText {
+            path: path.to_owned(),
+            limit_bytes: super::MAX_TEXT_BYTES,
         }),
         OdsCheck::Damaged(detail) => Err(damaged(path, detail.to_owned())),
     }

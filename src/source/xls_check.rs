@@ -1,102 +1,135 @@
-//! A size check run before `calamine` opens an XLS file. `calamine` 0.38
-//! turns each sheet into a dense grid spanning its cells, and reserves
-//! memory for the grid a sheet's DIMENSIONS record claims, so a file of a
-//! few kilobytes can ask for many gigabytes. This module walks the BIFF
-//! records of the workbook stream once and adds up those grids, without
-//! building anything.
+//! A check run before `calamine` opens an XLS file, against files of a few
+//! kilobytes that make `calamine` 0.38 ask for gigabytes or run for
+//! minutes. It reads the workbook stream once and counts what `calamine`
+//! will allocate, without building anything:
+//!
+//! - the dense grid that every sheet becomes, one for values and one for
+//!   formulas, spanning the sheet's first to last cell, and the grid a
+//!   sheet's DIMENSIONS record makes `calamine` reserve;
+//! - the text of the cells, where each cell that refers to a shared string
+//!   gets its own copy of it, and each label reserves the length it claims
+//!   whatever follows.
+//!
+//! The stream is then handed to `calamine` in a new container that holds
+//! only it, so `calamine` parses exactly the bytes counted here. Its own
+//! container reader is more lenient than the `cfb` crate used here: for
+//! a stream whose sector chain is shorter than its recorded size, the
+//! `cfb` crate fails while `calamine` reads the chain, so the first
+//! version of this check saw nothing and let a 17 KB file through that
+//! grew to 2 GB.
 
-use std::io::{Cursor, Read as _};
+use std::io::{Cursor, Read as _, Write as _};
 
-/// BIFF record types that matter here.
-const BOF: u16 = 0x0809;
-const EOF: u16 = 0x000A;
-const DIMENSIONS: u16 = 0x0200;
-const BOUNDSHEET: u16 = 0x0085;
-const FORMULA: u16 = 0x0006;
-/// Records that contain one cell, whose row and column open the record.
-const SINGLE_CELLS: [u16; 7] = [0x0201, 0x0203, 0x0204, 0x00D6, 0x0205, 0x027E, 0x00FD];
-/// Records that contain a run of cells in one row (MULRK, MULBLANK), with
-/// the last column in their final two bytes.
-const CELL_RUNS: [u16; 2] = [0x00BD, 0x00BE];
+use super::xls_biff::{self, Globals, GlobalsError, SheetUsage};
 
-/// Returns whether the sheets of the XLS in `bytes` would make `calamine`
-/// allocate grids of more than `limit` cells in all. Sheets are found as
-/// `calamine` finds them, from the stream offsets in the BOUNDSHEET
-/// records, so several records that point at one large sheet count that
-/// sheet several times, as `calamine` loads it several times. A file
-/// whose workbook stream cannot be read returns `false`, leaving the error
-/// to `calamine`.
-pub(super) fn exceeds_cells(bytes: &[u8], limit: u64) -> bool {
-    let Some(stream) = workbook_stream(bytes) else {
-        return false;
-    };
-    let mut total = 0_u64;
-    for offset in sheet_offsets(&stream) {
-        let Some(sheet) = stream.get(offset..) else {
-            continue;
-        };
-        match sheet_cells(sheet, limit) {
-            Some(cells) => total = total.saturating_add(cells),
-            None => return true,
-        }
-        if total > limit {
-            return true;
-        }
-    }
-    false
+/// The limits that [`check`] applies.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Limits {
+    /// Grid cells of all sheets together.
+    pub cells: u64,
+    /// Estimated bytes of cell text of all sheets together.
+    pub text_bytes: u64,
 }
 
-/// Returns the stream offsets that the BOUNDSHEET records of the workbook
-/// globals give for the sheets.
-fn sheet_offsets(stream: &[u8]) -> Vec<usize> {
-    let mut offsets = Vec::new();
-    let mut rest = stream;
-    while let Some((kind, data, next)) = split_record(rest) {
-        rest = next;
-        match kind {
-            BOUNDSHEET => {
-                if let Some(offset) = read_u32(data, 0) {
-                    offsets.push(offset as usize);
-                }
-            }
-            EOF => break,
-            _ => {}
+/// The outcome of [`check`].
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum XlsCheck {
+    /// A compound file holding only the checked workbook stream, to hand
+    /// to `calamine`, which reports any other damage itself.
+    Fits(Vec<u8>),
+    /// The sheets' grids would hold more cells than the limit.
+    TooManyCells,
+    /// The cells would hold more text than the limit.
+    TooMuchText,
+    /// The stream cannot be read, or would make `calamine` fail or run for
+    /// minutes. The text names the problem.
+    Damaged(&'static str),
+}
+
+/// Reads the workbook stream of the XLS in `bytes`, counts the sheets'
+/// grids and text against `limits`, and returns the stream in a new
+/// container when it fits. FORMULA records come back with their token
+/// lists emptied, because the importer reads only their cached values (see
+/// [`xls_biff::scan_sheet`]).
+pub(super) fn check(bytes: &[u8], limits: Limits) -> XlsCheck {
+    let Some(mut stream) = workbook_stream(bytes) else {
+        return XlsCheck::Damaged("the workbook stream cannot be read");
+    };
+    if let Err(problem) = scan(&mut stream, limits) {
+        return problem;
+    }
+    match container(&stream) {
+        Ok(container) => XlsCheck::Fits(container),
+        Err(_) => XlsCheck::Damaged("the workbook stream cannot be copied"),
+    }
+}
+
+/// Counts every sheet of the stream against `limits`.
+fn scan(stream: &mut [u8], limits: Limits) -> Result<(), XlsCheck> {
+    let globals = Globals::read(stream).map_err(|error| match error {
+        GlobalsError::SharedStrings => XlsCheck::Damaged("the shared string table is damaged"),
+    })?;
+    let mut total = SheetUsage {
+        len: globals.len,
+        text_bytes: globals
+            .all_shared_chars
+            .saturating_mul(globals.bytes_per_char),
+        ..SheetUsage::default()
+    };
+    for offset in sheet_order(&globals) {
+        let Some(sheet) = stream.get_mut(offset..) else {
+            continue;
+        };
+        if offset < total.len {
+            return Err(overlap());
+        }
+        let usage = xls_biff::scan_sheet(sheet, &globals);
+        add_usage(&mut total, &usage, offset);
+        if usage.claimed_cells > limits.cells || grid_cells(&total) > limits.cells {
+            return Err(XlsCheck::TooManyCells);
+        }
+        if total.text_bytes > limits.text_bytes {
+            return Err(XlsCheck::TooMuchText);
         }
     }
+    Ok(())
+}
+
+/// Returns the sheet offsets in stream order, so that each sheet can be
+/// checked to start after the end of the one before.
+fn sheet_order(globals: &Globals) -> Vec<usize> {
+    let mut offsets = globals.sheet_offsets.clone();
+    offsets.sort_unstable();
     offsets
 }
 
-/// Returns the cells of the grid for the sheet that starts the stream
-/// slice `sheet`, or `None` when its DIMENSIONS record alone claims more
-/// than `limit` cells.
-fn sheet_cells(sheet: &[u8], limit: u64) -> Option<u64> {
-    let mut extent = Extent::default();
-    let mut seen_bof = false;
-    let mut nested = 0_u32;
-    let mut rest = sheet;
-    while let Some((kind, data, next)) = split_record(rest) {
-        rest = next;
-        // Records of embedded charts (nested substreams) are skipped, as
-        // calamine skips them.
-        if nested > 0 {
-            match kind {
-                BOF => nested += 1,
-                EOF => nested -= 1,
-                _ => {}
-            }
-            continue;
-        }
-        match kind {
-            BOF if seen_bof => nested += 1,
-            BOF => seen_bof = true,
-            EOF => break,
-            DIMENSIONS if dimensions_cells(data) > limit => return None,
-            _ => extent.add_record(kind, data),
-        }
-    }
-    Some(extent.cells())
+/// Adds one sheet's counts to `total`, whose `len` becomes the end of
+/// that sheet in the stream. An empty sheet ends one byte after its
+/// offset, so that a second sheet at the same offset counts as overlap.
+fn add_usage(total: &mut SheetUsage, usage: &SheetUsage, offset: usize) {
+    total.len = offset + usage.len.max(1);
+    total.value_cells = total.value_cells.saturating_add(usage.value_cells);
+    total.formula_cells = total.formula_cells.saturating_add(usage.formula_cells);
+    total.text_bytes = total.text_bytes.saturating_add(usage.text_bytes);
 }
 
+fn grid_cells(total: &SheetUsage) -> u64 {
+    total.value_cells.saturating_add(total.formula_cells)
+}
+
+/// Returns the error for sheets that overlap each other or the globals.
+/// `calamine` loads each sheet from its offset to its EOF record, so many
+/// sheets pointing into one long substream cost time quadratic in the
+/// file's size. Clearing formula tokens for one sheet could also change
+/// how another one's records are framed. Excel writes each sheet apart.
+fn overlap() -> XlsCheck {
+    XlsCheck::Damaged("two sheets share records in the workbook stream")
+}
+
+/// Reads the workbook stream (named `Workbook`, or `Book` before Excel
+/// 97). A sector chain shorter than the stream's recorded size makes the
+/// read fail at the end of the chain. The bytes before it are kept, as
+/// `calamine` 0.38 keeps them, so that such files still open.
 fn workbook_stream(bytes: &[u8]) -> Option<Vec<u8>> {
     let mut file = cfb::CompoundFile::open(Cursor::new(bytes)).ok()?;
     let mut stream = file
@@ -104,100 +137,33 @@ fn workbook_stream(bytes: &[u8]) -> Option<Vec<u8>> {
         .or_else(|_| file.open_stream("/Book"))
         .ok()?;
     let mut data = Vec::new();
-    stream.read_to_end(&mut data).ok()?;
-    Some(data)
+    let complete = stream.read_to_end(&mut data).is_ok();
+    (complete || !data.is_empty()).then_some(data)
 }
 
-/// Splits the first record off `stream`: its type, its data and the rest.
-fn split_record(stream: &[u8]) -> Option<(u16, &[u8], &[u8])> {
-    let kind = read_u16(stream, 0)?;
-    let len = usize::from(read_u16(stream, 2)?);
-    let data = stream.get(4..4 + len)?;
-    Some((kind, data, stream.get(4 + len..)?))
-}
-
-fn read_u16(data: &[u8], at: usize) -> Option<u16> {
-    let bytes = data.get(at..at + 2)?;
-    Some(u16::from_le_bytes([bytes[0], bytes[1]]))
-}
-
-fn read_u32(data: &[u8], at: usize) -> Option<u32> {
-    let bytes = data.get(at..at + 4)?;
-    Some(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
-}
-
-/// Returns the number of cells `calamine` reserves for a DIMENSIONS
-/// record, computed as `calamine` reads it (BIFF5 and BIFF8 layouts),
-/// including its wrap-around when the last row comes before the first.
-fn dimensions_cells(data: &[u8]) -> u64 {
-    let fields = match data.len() {
-        10 => read_u16(data, 0)
-            .map(u32::from)
-            .zip(read_u16(data, 2).map(u32::from)),
-        14 | 16 => read_u32(data, 0).zip(read_u32(data, 4)),
-        _ => None,
-    };
-    let column_at = if data.len() == 10 { 4 } else { 8 };
-    let columns = read_u16(data, column_at).zip(read_u16(data, column_at + 2));
-    let (Some((first_row, row_end)), Some((first_column, column_end))) = (fields, columns) else {
-        return 0;
-    };
-    let (first_column, column_end) = (u32::from(first_column), u32::from(column_end));
-    let first_column = if first_column > 0xFF || column_end < first_column {
-        0
-    } else {
-        first_column
-    };
-    if row_end == 0 || column_end == 0 {
-        return 1;
-    }
-    let rows = (row_end - 1).wrapping_sub(first_row).wrapping_add(1);
-    let columns = (column_end - 1).wrapping_sub(first_column).wrapping_add(1);
-    u64::from(rows).saturating_mul(u64::from(columns))
-}
-
-/// The bounding box of the cells of one sheet.
-#[derive(Debug, Default)]
-struct Extent {
-    /// First and last row and column, once a cell was seen.
-    rows: Option<(u16, u16)>,
-    columns: Option<(u16, u16)>,
-}
-
-impl Extent {
-    fn add_record(&mut self, kind: u16, data: &[u8]) {
-        let (Some(row), Some(column)) = (read_u16(data, 0), read_u16(data, 2)) else {
-            return;
-        };
-        if kind == FORMULA || SINGLE_CELLS.contains(&kind) {
-            self.add(row, column);
-        } else if CELL_RUNS.contains(&kind) {
-            self.add(row, column);
-            if let Some(last) = data.len().checked_sub(2).and_then(|at| read_u16(data, at)) {
-                self.add(row, last);
-            }
-        }
-    }
-
-    fn add(&mut self, row: u16, column: u16) {
-        let widen = |range: Option<(u16, u16)>, value: u16| match range {
-            Some((low, high)) => Some((low.min(value), high.max(value))),
-            None => Some((value, value)),
-        };
-        self.rows = widen(self.rows, row);
-        self.columns = widen(self.columns, column);
-    }
-
-    fn cells(&self) -> u64 {
-        let span =
-            |range: Option<(u16, u16)>| range.map_or(0, |(low, high)| u64::from(high - low) + 1);
-        span(self.rows).saturating_mul(span(self.columns))
-    }
+/// Builds a compound file holding `stream` as its `Workbook` stream.
+fn container(stream: &[u8]) -> std::io::Result<Vec<u8>> {
+    let capacity = stream.len() + stream.len() / 64 + 4096;
+    let mut file = cfb::CompoundFile::create_with_version(
+        cfb::Version::V3,
+        Cursor::new(Vec::with_capacity(capacity)),
+    )?;
+    let mut out = file.create_stream("/Workbook")?;
+    out.write_all(stream)?;
+    out.flush()?;
+    drop(out);
+    file.flush()?;
+    Ok(file.into_inner().into_inner())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const LIMITS: Limits = Limits {
+        cells: 1_000,
+        text_bytes: 1_000,
+    };
 
     fn record(kind: u16, data: &[u8]) -> Vec<u8> {
         let mut out = kind.to_le_bytes().to_vec();
@@ -206,49 +172,94 @@ mod tests {
         out
     }
 
-    fn number_cell(row: u16, column: u16) -> Vec<u8> {
+    fn number(row: u16, column: u16) -> Vec<u8> {
         let mut data = row.to_le_bytes().to_vec();
         data.extend_from_slice(&column.to_le_bytes());
         data.extend_from_slice(&[0; 10]);
         record(0x0203, &data)
     }
 
-    fn extent_of(records: &[Vec<u8>]) -> u64 {
-        let mut extent = Extent::default();
-        let stream = records.concat();
-        let mut rest = stream.as_slice();
-        while let Some((kind, data, next)) = split_record(rest) {
-            extent.add_record(kind, data);
-            rest = next;
+    /// Builds a workbook stream with one BOUNDSHEET record for each offset
+    /// in `sheets`, where `None` stands for the offset of the sheet that
+    /// follows the globals.
+    fn stream(sheets: &[Option<u32>], cells: &[Vec<u8>]) -> Vec<u8> {
+        let bof = record(0x0809, &[0; 16]);
+        let boundsheet = |offset: u32| {
+            let data = [&offset.to_le_bytes()[..], &[0, 0, 1, 0, b'S']].concat();
+            record(0x0085, &data)
+        };
+        let globals_len = bof.len() + sheets.len() * boundsheet(0).len() + 4;
+        let mut out = bof.clone();
+        for offset in sheets {
+            out.extend(boundsheet(offset.unwrap_or(globals_len as u32)));
         }
-        extent.cells()
+        out.extend(record(0x000A, &[]));
+        out.extend(bof);
+        out.extend(cells.concat());
+        out.extend(record(0x000A, &[]));
+        out
+    }
+
+    fn xls(stream: &[u8]) -> Vec<u8> {
+        container(stream).expect("container")
     }
 
     #[test]
-    fn extent_spans_opposite_corners() {
-        assert_eq!(extent_of(&[number_cell(0, 0)]), 1);
-        assert_eq!(
-            extent_of(&[number_cell(0, 0), number_cell(65_535, 255)]),
-            65_536 * 256
-        );
+    fn small_sheet_fits_and_round_trips() {
+        let original = stream(&[None], &[number(0, 0), number(3, 3)]);
+        let XlsCheck::Fits(container) = check(&xls(&original), LIMITS) else {
+            panic!("should fit");
+        };
+        assert_eq!(workbook_stream(&container), Some(original));
     }
 
     #[test]
-    fn dimensions_claim_is_counted() {
-        let mut data = 0_u32.to_le_bytes().to_vec();
-        data.extend_from_slice(&1_000_000_u32.to_le_bytes());
-        data.extend_from_slice(&0_u16.to_le_bytes());
-        data.extend_from_slice(&200_u16.to_le_bytes());
-        data.extend_from_slice(&[0, 0]);
-        assert_eq!(dimensions_cells(&data), 200_000_000);
-        let mut backwards = 10_u32.to_le_bytes().to_vec();
-        backwards.extend_from_slice(&2_u32.to_le_bytes());
-        backwards.extend_from_slice(&[0, 0, 1, 0, 0, 0]);
-        assert!(dimensions_cells(&backwards) > 1_000_000_000);
+    fn far_apart_cells_exceed_limit() {
+        let original = stream(&[None], &[number(0, 0), number(100, 100)]);
+        assert_eq!(check(&xls(&original), LIMITS), XlsCheck::TooManyCells);
     }
 
     #[test]
-    fn not_an_ole_file_is_left_to_calamine() {
-        assert!(!exceeds_cells(b"not ole", 0));
+    fn sheet_loaded_twice_is_damaged() {
+        let cells = [number(0, 0), number(19, 19)];
+        assert!(matches!(
+            check(&xls(&stream(&[None], &cells)), LIMITS),
+            XlsCheck::Fits(_)
+        ));
+        assert!(matches!(
+            check(&xls(&stream(&[None, None], &cells)), LIMITS),
+            XlsCheck::Damaged(_)
+        ));
+    }
+
+    #[test]
+    fn sheet_inside_globals_is_damaged() {
+        let original = stream(&[Some(0)], &[number(0, 0)]);
+        assert!(matches!(
+            check(&xls(&original), LIMITS),
+            XlsCheck::Damaged(_)
+        ));
+    }
+
+    #[test]
+    fn long_labels_exceed_text_limit() {
+        let label = |row: u16| {
+            let data = [
+                &row.to_le_bytes()[..],
+                &[0, 0, 0, 0],
+                &200_u16.to_le_bytes(),
+                &[0],
+            ];
+            record(0x0204, &data.concat())
+        };
+        let one = stream(&[None], &[label(0)]);
+        assert!(matches!(check(&xls(&one), LIMITS), XlsCheck::Fits(_)));
+        let two = stream(&[None], &[label(0), label(1)]);
+        assert_eq!(check(&xls(&two), LIMITS), XlsCheck::TooMuchText);
+    }
+
+    #[test]
+    fn not_an_ole_file_is_damaged() {
+        assert!(matches!(check(b"not ole", LIMITS), XlsCheck::Damaged(_)));
     }
 }

@@ -5,6 +5,7 @@
 //! after a delay, or a wait for a new token) and leaves scheduling to the
 //! dispatcher.
 
+use compact_str::CompactString;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -59,6 +60,9 @@ pub(crate) struct Task {
     /// Requests sent for the row in this session.
     pub attempts: u32,
     pub first_sent: Option<Instant>,
+    /// When the row's first create request was about to leave, over every
+    /// session of the run, by this computer's clock.
+    pub first_sent_at: Option<jiff::Timestamp>,
     /// The row's state as last counted in the session's progress.
     pub state: RowState,
 }
@@ -103,7 +107,9 @@ fn count_request(task: &mut Task) {
 }
 
 async fn create(context: &Context, task: &mut Task) -> Result<Attempt, JournalError> {
-    context.writer.mark_sending(task.row).await?;
+    let now = jiff::Timestamp::now();
+    context.writer.mark_sending(task.row, now).await?;
+    task.first_sent_at.get_or_insert(now);
     count_request(task);
     let result = context
         .client
@@ -186,7 +192,8 @@ fn retry_decision(policy: &RetryPolicy, task: &Task, err: &ApiError) -> Option<A
         tracing::warn!(
             row = task.row,
             attempts = task.attempts,
-            "giving up on the row: {err}"
+            "giving up on the row: {}",
+            err.log_summary()
         );
         return None;
     }
@@ -194,7 +201,8 @@ fn retry_decision(policy: &RetryPolicy, task: &Task, err: &ApiError) -> Option<A
         row = task.row,
         attempt = task.attempts,
         delay_ms = delay.as_millis(),
-        "retrying: {err}"
+        "retrying: {}",
+        err.log_summary()
     );
     let overload = matches!(err.status(), Some(429 | 500..=599));
     let rate_limited = err.status() == Some(429);
@@ -289,15 +297,32 @@ pub fn skip_reason(conflict: &Conflict) -> String {
     )
 }
 
+/// Time the server's clock may be behind this computer's when a record's
+/// `createdAt` is compared with the time the row's first request left.
+/// The journal stamps that time just before the request, so a customer
+/// this row created has a `createdAt` after it on a server whose clock
+/// agrees with ours. Clocks of computers kept by NTP differ by well under
+/// a second. Five minutes also covers a computer whose clock has drifted
+/// or is set by hand. The cost of the margin: a customer entered by hand
+/// up to five minutes before the row's first request, and identical to
+/// the row, is taken as the row's own.
+pub(crate) const CLOCK_SKEW: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
+
 /// Returns whether the customer a `409` names is the one this row's lost
-/// request created: the same customer as sent, and named by no other row
-/// of the journal.
-// TODO: compare the record's `createdAt` with the time of the row's first
-// request once the client returns it. That would also catch a customer
-// entered by hand between two imports and identical to the row.
+/// request created: the same customer as sent, created on the server no
+/// earlier than the row's first request (within [`CLOCK_SKEW`]), and named
+/// by no other row of the journal.
 async fn settle(context: &Context, task: &Task, conflict: &Conflict) -> Result<bool, ApiError> {
     let existing = context.client.get_customer(&conflict.existing_id).await?;
     if !same_as_sent(&existing.customer, &task.customer) {
+        return Ok(false);
+    }
+    if !created_after_first_request(existing.created_at, task.first_sent_at) {
+        tracing::debug!(
+            row = task.row,
+            customer_id = %conflict.existing_id,
+            "the customer on file is older than the row's first request"
+        );
         return Ok(false);
     }
     // A customer that any row of the journal names already (created by an
@@ -312,19 +337,39 @@ async fn settle(context: &Context, task: &Task, conflict: &Conflict) -> Result<b
     Ok(matches!(named, Ok(None)))
 }
 
+/// Returns whether a record created at `created_at` (server clock) can be
+/// the work of a request first sent at `first_sent_at` (our clock). A
+/// missing time on either side cannot prove it, so the result is then
+/// false and the row stays a conflict.
+pub(crate) fn created_after_first_request(
+    created_at: Option<jiff::Timestamp>,
+    first_sent_at: Option<jiff::Timestamp>,
+) -> bool {
+    match (created_at, first_sent_at) {
+        (Some(created_at), Some(first_sent_at)) => {
+            created_at
+                >= first_sent_at
+                    .saturating_sub(CLOCK_SKEW)
+                    .unwrap_or(first_sent_at)
+        }
+        _ => false,
+    }
+}
+
 /// Returns whether `existing` has exactly the attributes `sent` had. Emails
 /// and phones are compared as the API compares them, tags ignoring case and
 /// order, names trimmed, and the address and contact permission as sent. A
 /// permission left out counts as the API's default, false.
 pub(crate) fn same_as_sent(existing: &Customer, sent: &Customer) -> bool {
-    let keys = |items: &[String], key: fn(&str) -> String| {
+    let keys = |items: &[CompactString], key: fn(&str) -> String| {
         let mut keys: Vec<String> = items.iter().map(|item| key(item)).collect();
         keys.sort();
         keys.dedup();
         keys
     };
     let tag_key = |tag: &str| tag.trim().to_lowercase();
-    let name = |value: &Option<String>| value.as_deref().map(str::trim).unwrap_or("").to_owned();
+    let name =
+        |value: &Option<CompactString>| value.as_deref().map(str::trim).unwrap_or("").to_owned();
     let address = |customer: &Customer| {
         customer
             .address
@@ -394,21 +439,14 @@ async fn merge_failed(
     if let Some(retry) = retry_decision(&context.retry, task, err) {
         return Ok(retry);
     }
-    let patch_recorded = matches!(
-        &task.work,
-        Work::Merge {
-            planned: Some(_),
-            ..
-        }
-    );
-    if patch_recorded && err.may_have_reached_server() {
-        // The PATCH may have been applied, so its inverse must stay for undo
-        // and the row stays `merging`: a resume sends the same patch again.
-        tracing::warn!(
-            row = task.row,
-            "merge left unconfirmed after retries: {err}"
-        );
-        return Ok(Attempt::Finished(RowState::Merging { conflict }, None));
+    if let Work::Merge {
+        planned: Some(merge),
+        ..
+    } = &task.work
+        && err.may_have_reached_server()
+    {
+        let patch = merge.patch.clone();
+        return settle_merge(context, task, conflict, &patch, err).await;
     }
     let note = format!("Merge failed. {}", err.user_message());
     context
@@ -422,6 +460,53 @@ async fn merge_failed(
     Ok(Attempt::Finished(state, None))
 }
 
+/// Ends a merge whose retries ran out while its PATCH may have been
+/// applied. One GET decides: a customer that already carries every value
+/// of the patch is merged. Otherwise the row fails with a message. Either
+/// way the patch and its inverse stay in the journal, so undo restores
+/// the customer if the PATCH did reach it.
+async fn settle_merge(
+    context: &Context,
+    task: &mut Task,
+    conflict: Conflict,
+    patch: &CustomerPatch,
+    err: &ApiError,
+) -> Result<Attempt, JournalError> {
+    let applied = match context.client.get_customer(&conflict.existing_id).await {
+        Ok(record) => patch.is_applied_to(&record.customer),
+        Err(check_err) => {
+            tracing::debug!(
+                row = task.row,
+                "reading the customer after an unconfirmed merge failed: {}",
+                check_err.log_summary()
+            );
+            false
+        }
+    };
+    if applied {
+        tracing::info!(row = task.row, customer_id = %conflict.existing_id, "an unconfirmed merge had been applied");
+        return finish(context, task, RowState::Merged { conflict });
+    }
+    tracing::warn!(
+        row = task.row,
+        customer_id = %conflict.existing_id,
+        "merge left unconfirmed after retries: {}",
+        err.log_summary()
+    );
+    let message = format!(
+        "The merge into customer {} was not confirmed after {} attempts and may or may not \
+         have been applied. {} Undo restores the customer's earlier values either way.",
+        conflict.existing_id,
+        task.attempts,
+        err.user_message()
+    );
+    let state = RowState::Failed {
+        status: err.status(),
+        message,
+    };
+    finish(context, task, state)
+}
+
 async fn delete(context: &Context, task: &mut Task, id: &str) -> Result<Attempt, JournalError> {
     count_request(task);
     match context.client.delete_customer(id).await {
@@ -431,12 +516,18 @@ async fn delete(context: &Context, task: &mut Task, id: &str) -> Result<Attempt,
     }
 }
 
+/// Sends the inverse of a merge. Undo deletes before it restores, so a
+/// merge into a customer that this run created finds that customer
+/// deleted. No request is sent then, and the row counts as restored.
 async fn restore(
     context: &Context,
     task: &mut Task,
     id: &str,
     inverse: &CustomerPatch,
 ) -> Result<Attempt, JournalError> {
+    if context.writer.deleted_by_undo(id.to_owned()).await? {
+        return undone(context, task, UndoState::Restored).await;
+    }
     count_request(task);
     match context.client.update_customer(id, inverse).await {
         Ok(_) => undone(context, task, UndoState::Restored).await,
@@ -470,9 +561,9 @@ mod tests {
 
     fn customer(email: &str, phone: &str, given: &str) -> Customer {
         Customer {
-            given_name: Some(given.to_owned()),
-            email_addresses: vec![email.to_owned()],
-            phone_numbers: vec![phone.to_owned()],
+            given_name: Some(given.into()),
+            email_addresses: vec![email.into()],
+            phone_numbers: vec![phone.into()],
             ..Customer::default()
         }
     }
@@ -480,29 +571,29 @@ mod tests {
     #[test]
     fn same_as_sent_compares_as_the_api() {
         let mut sent = customer("ann@Example.com", "+13135550100", "Ann");
-        sent.tags = vec!["VIP".to_owned(), "Imported 2026-12-04".to_owned()];
+        sent.tags = vec!["VIP".into(), "Imported 2026-12-04".into()];
         let mut existing = customer("ann@example.com", "+13135550100", "Ann ");
-        existing.tags = vec!["imported 2026-12-04".to_owned(), "VIP".to_owned()];
+        existing.tags = vec!["imported 2026-12-04".into(), "VIP".into()];
         existing.permission_to_contact = Some(false);
         assert!(same_as_sent(&existing, &sent));
 
         let other_name = Customer {
-            given_name: Some("Anna".to_owned()),
+            given_name: Some("Anna".into()),
             ..existing.clone()
         };
         assert!(!same_as_sent(&other_name, &sent));
         let other_phone = Customer {
-            phone_numbers: vec!["+13135550199".to_owned()],
+            phone_numbers: vec!["+13135550199".into()],
             ..existing.clone()
         };
         assert!(!same_as_sent(&other_phone, &sent));
         let mut more_emails = existing.clone();
         more_emails
             .email_addresses
-            .push("ann.work@example.com".to_owned());
+            .push("ann.work@example.com".into());
         assert!(!same_as_sent(&more_emails, &sent));
         let other_day = Customer {
-            tags: vec!["VIP".to_owned(), "Imported 2026-12-03".to_owned()],
+            tags: vec!["VIP".into(), "Imported 2026-12-03".into()],
             ..existing.clone()
         };
         assert!(!same_as_sent(&other_day, &sent), "another import's tag");
@@ -544,6 +635,40 @@ mod tests {
             reason: "connection refused".to_owned(),
         };
         assert!(!may_have_created(&not_connected));
+    }
+
+    #[test]
+    fn created_at_must_follow_first_request() {
+        let sent: jiff::Timestamp = "2026-03-01T12:00:00Z".parse().expect("a time");
+        let at = |text: &str| Some(text.parse::<jiff::Timestamp>().expect("a time"));
+        assert!(created_after_first_request(
+            at("2026-03-01T12:00:01Z"),
+            Some(sent)
+        ));
+        assert!(
+            created_after_first_request(at("2026-03-01T11:56:00Z"), Some(sent)),
+            "a server clock up to five minutes behind"
+        );
+        assert!(created_after_first_request(
+            at("2026-03-01T11:55:00Z"),
+            Some(sent)
+        ));
+        assert!(!created_after_first_request(
+            at("2026-03-01T11:54:59Z"),
+            Some(sent)
+        ));
+        assert!(!created_after_first_request(
+            at("2025-12-24T09:00:00Z"),
+            Some(sent)
+        ));
+        assert!(
+            !created_after_first_request(None, Some(sent)),
+            "no createdAt"
+        );
+        assert!(!created_after_first_request(
+            at("2026-03-01T12:00:01Z"),
+            None
+        ));
     }
 
     #[test]

@@ -93,6 +93,9 @@ pub(crate) struct Dispatcher {
     commands: mpsc::UnboundedReceiver<Command>,
     commands_open: bool,
     ready: VecDeque<Task>,
+    /// Tasks that start once every task in `ready`, `waiting` and
+    /// `in_flight` has finished.
+    later: Vec<Task>,
     waiting: BinaryHeap<Reverse<Delayed>>,
     scheduled: u64,
     in_flight: JoinSet<Returned>,
@@ -118,6 +121,8 @@ pub(crate) struct Setup {
     pub events: mpsc::UnboundedSender<UploadEvent>,
     pub commands: mpsc::UnboundedReceiver<Command>,
     pub tasks: Vec<Task>,
+    /// Tasks to start only after all of `tasks` have finished.
+    pub later: Vec<Task>,
     pub counts: Counts,
     pub max_concurrency: usize,
     pub refresher: Option<Arc<dyn TokenRefresher>>,
@@ -126,13 +131,14 @@ pub(crate) struct Setup {
 impl Dispatcher {
     pub fn new(setup: Setup) -> Self {
         let (results, refreshed) = mpsc::unbounded_channel();
-        let total = setup.tasks.len() as u64;
+        let total = (setup.tasks.len() + setup.later.len()) as u64;
         Self {
             context: setup.context,
             events: setup.events,
             commands: setup.commands,
             commands_open: true,
             ready: setup.tasks.into(),
+            later: setup.later,
             waiting: BinaryHeap::new(),
             scheduled: 0,
             in_flight: JoinSet::new(),
@@ -180,6 +186,10 @@ impl Dispatcher {
         loop {
             self.dispatch_ready();
             let idle = self.ready.is_empty() && self.waiting.is_empty();
+            if self.in_flight.is_empty() && idle && !self.stopping() && !self.later.is_empty() {
+                self.ready.extend(self.later.drain(..));
+                continue;
+            }
             if self.in_flight.is_empty() && (self.stopping() || idle) {
                 break;
             }

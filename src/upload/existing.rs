@@ -52,7 +52,7 @@ impl ExistingCustomers {
                 .entry((location.to_owned(), key))
                 .or_insert_with(|| Conflict {
                     field: field.to_owned(),
-                    value: value.clone(),
+                    value: value.to_string(),
                     existing_id: id.to_owned(),
                 });
         }
@@ -90,8 +90,8 @@ mod tests {
 
     fn customer(email: &str, phone: &str) -> Customer {
         Customer {
-            email_addresses: vec![email.to_owned()],
-            phone_numbers: vec![phone.to_owned()],
+            email_addresses: vec![email.into()],
+            phone_numbers: vec![phone.into()],
             ..Customer::default()
         }
     }

@@ -47,7 +47,7 @@ pub use self::events::{
 };
 pub use self::existing::ExistingCustomers;
 pub use self::journal::{
-    Counts, Resolution, RowState, RunOptions, RunSummary, UndoPlan, UndoState,
+    Counts, Resolution, RowState, RunInfo, RunOptions, RunSummary, UndoPlan, UndoState,
 };
 use self::journal::{Journal, JournalError};
 pub use self::limiter::Limiter;
@@ -105,6 +105,9 @@ pub struct SessionSettings {
     pub client: ClientOptions,
     pub retry: RetryPolicy,
     pub refresher: Option<Arc<dyn TokenRefresher>>,
+    /// Base URL of the sandbox running now, if any. Sessions of runs made
+    /// on the sandbox send there; see [`run_base_url`].
+    pub sandbox_base_url: Option<String>,
 }
 
 impl Default for SessionSettings {
@@ -114,6 +117,7 @@ impl Default for SessionSettings {
             client: ClientOptions::default(),
             retry: RetryPolicy::default(),
             refresher: None,
+            sandbox_base_url: None,
         }
     }
 }
@@ -125,7 +129,23 @@ impl std::fmt::Debug for SessionSettings {
             .field("client", &self.client)
             .field("retry", &self.retry)
             .field("refresher", &self.refresher.is_some())
+            .field("sandbox_base_url", &self.sandbox_base_url)
             .finish()
+    }
+}
+
+/// Returns the base URL that sessions of a recorded run send to. A run
+/// whose environment is [`Environment::Sandbox`] goes to the sandbox
+/// running now, `sandbox_base_url`, because the in-app sandbox listens on
+/// a new port each time the app starts (it keeps its customers in its
+/// state file). Every other run, and a sandbox run while no sandbox runs,
+/// goes to the base URL recorded with it.
+///
+/// [`Environment::Sandbox`]: crate::environment::Environment::Sandbox
+pub fn run_base_url(info: &RunInfo, sandbox_base_url: Option<&str>) -> String {
+    match (&info.environment, sandbox_base_url) {
+        (crate::environment::Environment::Sandbox, Some(current)) => current.to_owned(),
+        _ => info.base_url.clone(),
     }
 }
 
@@ -253,8 +273,19 @@ impl Uploader {
     }
 
     /// Returns the runs with rows left to send or merge, newest first.
+    /// Undone and abandoned runs are not listed.
     pub async fn unfinished_runs(&self) -> Result<Vec<RunSummary>, JournalError> {
         self.with_journal(|journal| journal.unfinished_runs()).await
+    }
+
+    /// Marks an unfinished run as abandoned: it is no longer listed or
+    /// resumed, and its rows keep their outcomes (undo still covers what
+    /// it created). Fails with [`JournalError::Busy`] while a session works
+    /// on it.
+    pub async fn discard_unfinished(&self, run_id: &str) -> Result<(), JournalError> {
+        let run_id = run_id.to_owned();
+        self.with_journal(move |journal| journal.abandon_run(&run_id))
+            .await
     }
 
     /// Runs `read` on the journal on a blocking thread of the runtime.

@@ -55,8 +55,9 @@ pub fn default_batch_tag() -> String {
 
 impl UploadPlan {
     /// Pairs each checked row with its record's cells. Every check becomes a
-    /// row of the plan; rows with errors will be recorded as failed without
-    /// being sent. The batch tag starts as [`default_batch_tag`].
+    /// row of the plan; rows with errors will be recorded as skipped, with
+    /// their first error as the reason, without being sent. The batch tag
+    /// starts as [`default_batch_tag`].
     pub fn new(
         table: &Table,
         checks: Vec<RowCheck>,
@@ -67,12 +68,7 @@ impl UploadPlan {
         let cells_by_row: HashMap<u32, Vec<String>> = table
             .records
             .iter()
-            .map(|record| {
-                (
-                    record.row,
-                    record.fields.iter().map(str::to_owned).collect(),
-                )
-            })
+            .map(|record| (record.row, record.cells().map(str::to_owned).collect()))
             .collect();
         let rows = checks
             .into_iter()
@@ -181,9 +177,8 @@ fn new_row(row: PlanRow, default_location: &str, batch_tag: Option<&str>) -> New
     } else if row.check.is_ready() {
         RowState::Pending
     } else {
-        RowState::Failed {
-            status: None,
-            message: not_ready_message(&row.check),
+        RowState::Skipped {
+            reason: invalid_reason(&row.check),
         }
     };
     NewRow {
@@ -203,20 +198,23 @@ fn with_tag(mut customer: Customer, tag: Option<&str>) -> Customer {
             .iter()
             .any(|existing| existing.trim().eq_ignore_ascii_case(tag));
         if !present {
-            customer.tags.push(tag.to_owned());
+            customer.tags.push(tag.into());
         }
     }
     customer
 }
 
-fn not_ready_message(check: &RowCheck) -> String {
-    let errors: Vec<&str> = check
+/// Returns the reason an invalid row is skipped: its first error, which
+/// the preview showed the user before sending.
+fn invalid_reason(check: &RowCheck) -> String {
+    check
         .issues
         .iter()
-        .filter(|issue| issue.severity == Severity::Error)
-        .map(|issue| issue.message.as_str())
-        .collect();
-    format!("Not sent, fix the row first: {}", errors.join(" "))
+        .find(|issue| issue.severity == Severity::Error)
+        .map_or_else(
+            || "The row is invalid.".to_owned(),
+            |issue| issue.message.to_string(),
+        )
 }
 
 #[cfg(test)]
@@ -228,8 +226,8 @@ mod tests {
         RowCheck {
             row,
             customer: Customer {
-                email_addresses: vec![email.to_owned()],
-                tags: vec!["VIP".to_owned()],
+                email_addresses: vec![email.into()],
+                tags: vec!["VIP".into()],
                 ..Customer::default()
             },
             location: None,
@@ -266,11 +264,22 @@ mod tests {
         located.location = Some("AG-OTHER".to_owned());
         let mut invalid = check(4, "c@example");
         invalid.issues.push(Issue {
-            severity: Severity::Error,
-            attribute: Attribute::EmailAddresses,
-            column: Some(0),
-            message: "The email c@example has no domain ending.".to_owned(),
+            severity: Severity::Warning,
+            attribute: Attribute::GivenName,
+            column: None,
+            message: "The row has no name.".into(),
         });
+        for message in [
+            "The email c@example has no domain ending.",
+            "The phone 12 is too short.",
+        ] {
+            invalid.issues.push(Issue {
+                severity: Severity::Error,
+                attribute: Attribute::EmailAddresses,
+                column: Some(0),
+                message: message.into(),
+            });
+        }
         let rows = vec![
             PlanRow {
                 cells: vec!["a@example.com".to_owned()],
@@ -302,8 +311,12 @@ mod tests {
         assert_eq!(rows[0].customer.tags, vec!["VIP", "Imported 2026-12-04"]);
         assert_eq!(rows[0].state, RowState::Pending);
         assert_eq!(rows[1].location, "AG-OTHER");
-        assert!(
-            matches!(&rows[2].state, RowState::Failed { status: None, message } if message.contains("no domain ending"))
+        assert_eq!(
+            rows[2].state,
+            RowState::Skipped {
+                reason: "The email c@example has no domain ending.".to_owned()
+            },
+            "an invalid row is skipped with its first error"
         );
         assert!(
             matches!(&rows[3].state, RowState::Skipped { reason } if reason == "left out by user")

@@ -14,7 +14,7 @@ use super::events::{Command, SessionEnd, SessionKind, UploadEvent};
 use super::existing::ExistingCustomers;
 use super::journal::{
     Counts, Journal, JournalError, JournalRow, JournalWriter, Resolution, RowState, RunInfo,
-    RunLock, RunStamp, UndoState,
+    RunLock, RunStamp, UndoStep, undo_step,
 };
 use super::plan::UploadPlan;
 use super::{RowSelection, SessionSettings};
@@ -102,7 +102,7 @@ pub(crate) async fn run(environment: Environment, job: Job) {
         }
         Err(message) => {
             // The message goes to the driver in the last event, which shows it.
-            tracing::debug!(run_id, ?kind, "session failed: {message}");
+            tracing::debug!(run_id, ?kind, "session failed");
             UploadEvent::Failed {
                 run_id: Some(run_id),
                 message,
@@ -125,6 +125,7 @@ async fn drive(environment: Environment, job: Job) -> Result<SessionEnd, String>
     }
     let counts = read_counts(&context).await?;
     let total = tasks.len() as u64;
+    let (tasks, later) = order_tasks(kind, tasks);
     environment
         .events
         .send(UploadEvent::Started {
@@ -140,6 +141,7 @@ async fn drive(environment: Environment, job: Job) -> Result<SessionEnd, String>
         events: environment.events.clone(),
         commands: environment.commands,
         tasks,
+        later,
         counts,
         max_concurrency: environment.settings.max_concurrency,
         refresher: environment.settings.refresher.clone(),
@@ -163,7 +165,8 @@ async fn open_context(
     run_id: &str,
 ) -> Result<Arc<Context>, String> {
     let client_options = environment.settings.client.clone();
-    let client = Client::new(&info.base_url, environment.token.clone(), client_options)
+    let base_url = super::run_base_url(info, environment.settings.sandbox_base_url.as_deref());
+    let client = Client::new(&base_url, environment.token.clone(), client_options)
         .map_err(|err| err.user_message())?;
     let path = environment.journal_path.clone();
     let writer_run = run_id.to_owned();
@@ -194,6 +197,9 @@ fn prepare(path: &Path, job: Job) -> Result<Prepared, JournalError> {
             let info = journal.run(&run_id)?;
             if info.undo_started_at.is_some() {
                 return Err(JournalError::Undone { run_id });
+            }
+            if journal.abandoned_at(&run_id)?.is_some() {
+                return Err(JournalError::Abandoned { run_id });
             }
             let interrupted = journal.requeue_interrupted(&run_id)?;
             if interrupted > 0 {
@@ -245,23 +251,32 @@ fn work_for(kind: SessionKind, row: &JournalRow) -> Option<Work> {
 }
 
 fn undo_work(row: &JournalRow) -> Option<Work> {
-    if matches!(row.undo, Some(UndoState::Deleted | UndoState::Restored)) {
-        return None;
-    }
-    match (&row.state, &row.merge) {
-        (RowState::Created { customer_id }, _) => Some(Work::Delete {
-            customer_id: customer_id.clone(),
+    match undo_step(row)? {
+        UndoStep::Delete(customer_id) => Some(Work::Delete {
+            customer_id: customer_id.to_owned(),
         }),
-        (RowState::Merged { conflict } | RowState::Merging { conflict }, Some(merge))
-            if !merge.inverse.is_empty() =>
-        {
-            Some(Work::Restore {
-                customer_id: conflict.existing_id.clone(),
-                inverse: merge.inverse.clone(),
-            })
-        }
-        _ => None,
+        UndoStep::Restore {
+            customer_id,
+            inverse,
+        } => Some(Work::Restore {
+            customer_id: customer_id.to_owned(),
+            inverse: inverse.clone(),
+        }),
     }
+}
+
+/// Splits the tasks of a session into those to start now and those to
+/// start once all of the first have finished. An undo deletes first and
+/// restores after. A restore can then see in the journal whether this run
+/// created the customer and has just deleted it, and if so it needs no
+/// request.
+fn order_tasks(kind: SessionKind, tasks: Vec<Task>) -> (Vec<Task>, Vec<Task>) {
+    if kind != SessionKind::Undo {
+        return (tasks, Vec::new());
+    }
+    tasks
+        .into_iter()
+        .partition(|task| !matches!(task.work, Work::Restore { .. }))
 }
 
 fn task(row: &JournalRow, work: Work) -> Task {
@@ -273,6 +288,7 @@ fn task(row: &JournalRow, work: Work) -> Task {
         ambiguous: row.ambiguous,
         attempts: 0,
         first_sent: None,
+        first_sent_at: row.first_sent_at,
         state: row.state.clone(),
     }
 }
@@ -341,7 +357,8 @@ async fn load_existing(
         }
         tracing::debug!(
             attempts,
-            "listing existing customers failed, retrying: {err}"
+            "listing existing customers failed, retrying: {}",
+            err.log_summary()
         );
         tokio::time::sleep(delay).await;
     }
@@ -431,7 +448,8 @@ pub(crate) fn journal_message(err: &JournalError) -> String {
     match err {
         JournalError::Busy { .. }
         | JournalError::UnknownRun { .. }
-        | JournalError::Undone { .. } => {
+        | JournalError::Undone { .. }
+        | JournalError::Abandoned { .. } => {
             let mut message = err.to_string();
             if let Some(first) = message.get_mut(0..1) {
                 first.make_ascii_uppercase();

@@ -17,6 +17,7 @@ use super::super::open::{OpenAction, SPREADSHEET_EXTENSIONS};
 use super::super::preview::PreviewAction;
 use super::super::state::{Document, Step};
 use super::super::tasks::TaskKind;
+use super::super::widgets;
 
 /// Hint shown when no file dialog can be used.
 const NO_DIALOG_HINT: &str =
@@ -118,7 +119,7 @@ impl ImporterApp {
         let document = match result {
             Ok(document) => *document,
             Err(message) => {
-                tracing::warn!("failed to read a spreadsheet: {message}");
+                // `backend::read_table` logged the error with its path.
                 self.open.error = Some(message);
                 self.step = Step::Open;
                 return;
@@ -162,7 +163,7 @@ impl ImporterApp {
         if let Some(document) = &mut self.document {
             document.generation += 1;
             document.rows = None;
-            document.revision += 1;
+            document.rows_changed();
         }
         self.tasks.cancel(TaskKind::Check);
     }
@@ -192,7 +193,10 @@ impl ImporterApp {
         let progress = Progress::new();
         progress.set_total(table.records.len() as u64);
         let job_progress = progress.clone();
-        let label = format!("Checking {} rows…", table.records.len());
+        let label = format!(
+            "Checking {}…",
+            widgets::counted(table.records.len(), "row", "rows")
+        );
         self.tasks
             .spawn_blocking(TaskKind::Check, label, Some(progress), move || {
                 let rows = check::check_table(&table, &mapping, &options, &job_progress);
@@ -207,8 +211,8 @@ impl ImporterApp {
         if document.generation != generation {
             return;
         }
-        document.rows = Some(rows);
-        document.revision += 1;
+        document.rows = Some(Arc::new(rows));
+        document.rows_changed();
     }
 
     pub(crate) fn run_preview_action(&mut self, action: PreviewAction) {
@@ -230,7 +234,7 @@ impl ImporterApp {
         } else {
             document.excluded.remove(&index);
         }
-        document.revision += 1;
+        document.rows_changed();
     }
 
     fn edit_row(&mut self, index: usize) {
@@ -276,12 +280,12 @@ impl ImporterApp {
         if let Some(row) = document
             .rows
             .as_mut()
-            .and_then(|rows| rows.get_mut(state.index))
+            .and_then(|rows| Arc::make_mut(rows).get_mut(state.index))
         {
             *row = checked;
         }
         document.generation += 1;
-        document.revision += 1;
+        document.rows_changed();
         self.start_check();
     }
 }

@@ -7,6 +7,7 @@
 
 mod connect;
 mod document;
+mod plan;
 mod presets;
 mod upload;
 
@@ -44,6 +45,9 @@ pub(crate) enum Action {
     Results(ResultsAction),
     RunModal(RunModalChoice),
     ShowUnfinishedRuns,
+    ShowPastRuns,
+    /// Delete every customer of the built-in sandbox (confirmed).
+    ResetSandbox,
     DismissWelcome,
     ShowAbout,
     CloseModal,
@@ -75,7 +79,9 @@ impl ImporterApp {
             Action::Upload(action) => self.run_upload_action(action),
             Action::Results(action) => self.run_results_action(action),
             Action::RunModal(choice) => self.run_run_modal_choice(choice),
-            Action::ShowUnfinishedRuns => self.find_unfinished_runs(),
+            Action::ShowUnfinishedRuns => self.find_unfinished_runs(true),
+            Action::ShowPastRuns => self.find_past_runs(),
+            Action::ResetSandbox => self.reset_sandbox(),
             Action::DismissWelcome => self.dismiss_welcome(),
             Action::ShowAbout => self.modal = Some(Modal::About),
             Action::CloseModal => self.modal = None,
@@ -87,10 +93,12 @@ impl ImporterApp {
     /// Moves to a step; entering the preview checks the rows when they are
     /// stale.
     pub(crate) fn go_to(&mut self, step: Step) {
-        if step == Step::Preview {
-            self.ensure_checked();
-        }
         self.step = step;
+        match step {
+            Step::Preview => self.ensure_checked(),
+            Step::Upload => self.ensure_foresight(),
+            _ => {}
+        }
     }
 
     fn dismiss_welcome(&mut self) {

@@ -5,28 +5,27 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::environment::Environment;
 use crate::report;
 use crate::secret::Secret;
 use crate::upload::journal::{Journal, JournalRow};
 use crate::upload::{
-    RowSelection, RunSummary, Session, SessionEnd, SessionKind, SessionSettings, Target,
-    TokenRefresher, UndoPlan, UploadEvent, UploadPlan, Uploader,
+    Resolution, RowSelection, RunSummary, Session, SessionEnd, SessionKind, SessionSettings,
+    TokenRefresher, UndoPlan, UploadEvent, Uploader,
 };
 
 use super::super::app::{ImporterApp, Modal, Notice};
-use super::super::connect::Credential;
+use super::super::connect::{Credential, SandboxState};
 use super::super::logic::Outcome;
 use super::super::results::ResultsAction;
 use super::super::run::{RunModal, RunState};
 use super::super::run_modals::RunModalChoice;
 use super::super::state::Step;
 use super::super::tasks::TaskKind;
-use super::super::upload::UploadAction;
+use super::super::upload::{UploadAction, UploadView};
 use super::error_chain;
 
-/// Reason recorded for rows the user excluded in the preview.
-const EXCLUDED_REASON: &str = "Excluded in the preview";
+/// Number of runs "Past imports" lists, newest first.
+const PAST_RUNS_SHOWN: usize = 20;
 
 impl ImporterApp {
     fn journal_path(&self) -> PathBuf {
@@ -40,10 +39,15 @@ impl ImporterApp {
 
     /// Returns an uploader; sessions it starts get new tokens from
     /// `refresher` when the server rejects one.
-    fn uploader(&self, refresher: Option<Arc<dyn TokenRefresher>>) -> Uploader {
+    pub(super) fn uploader(&self, refresher: Option<Arc<dyn TokenRefresher>>) -> Uploader {
+        let sandbox_base_url = match &self.connect.status.sandbox {
+            SandboxState::Running(sandbox) => Some(sandbox.base_url.clone()),
+            _ => None,
+        };
         let settings = SessionSettings {
             max_concurrency: self.settings.max_concurrency,
             refresher,
+            sandbox_base_url,
             ..SessionSettings::default()
         };
         Uploader::new(self.tasks.runtime().clone(), self.journal_path(), settings)
@@ -51,7 +55,9 @@ impl ImporterApp {
 
     /// Returns the token of the current connection and, for a service
     /// account, the source of new tokens; or why there is no connection.
-    fn upload_credentials(&self) -> Result<(Secret, Option<Arc<dyn TokenRefresher>>), String> {
+    pub(super) fn upload_credentials(
+        &self,
+    ) -> Result<(Secret, Option<Arc<dyn TokenRefresher>>), String> {
         let connection = self.connect.connection().map_err(str::to_owned)?;
         match connection.credential {
             Credential::Token(token) => Ok((token, None)),
@@ -59,8 +65,8 @@ impl ImporterApp {
                 let refresher: Arc<dyn TokenRefresher> = Arc::new(account.source);
                 Ok((account.token, Some(refresher)))
             }
-            Credential::KeyFile(_) => {
-                Err("Press Check on the Connect step to sign in with the key file.".to_owned())
+            Credential::Key(_) => {
+                Err("Press Check on the Connect step to sign in with the key.".to_owned())
             }
         }
     }
@@ -68,7 +74,9 @@ impl ImporterApp {
     pub(crate) fn run_upload_action(&mut self, action: UploadAction) {
         let control = self.run.as_ref().and_then(|run| run.control.clone());
         match action {
-            UploadAction::Start => self.start_upload(),
+            UploadAction::Start => self.prepare_upload(),
+            UploadAction::LookForExisting => self.look_for_existing(),
+            UploadAction::StopLooking => self.stop_looking(),
             UploadAction::Pause => control.iter().for_each(|control| control.pause()),
             UploadAction::Resume => control.iter().for_each(|control| control.resume()),
             UploadAction::Cancel => control.iter().for_each(|control| control.cancel()),
@@ -82,48 +90,7 @@ impl ImporterApp {
         }
     }
 
-    /// Builds the run from the checked rows and starts sending.
-    // NOTE: building the plan copies every row's cells on the UI thread;
-    // about 50 ms for 100,000 rows, once per run.
-    fn start_upload(&mut self) {
-        let (token, refresher) = match self.upload_credentials() {
-            Ok(credentials) => credentials,
-            Err(message) => return self.show_notice(true, message),
-        };
-        let (Ok(connection), Some(document)) = (self.connect.connection(), &self.document) else {
-            return;
-        };
-        let Some(rows) = &document.rows else {
-            return;
-        };
-        let target = Target {
-            environment: connection.environment,
-            base_url: connection.base_url,
-            location: connection.location_id,
-        };
-        let mut plan = UploadPlan::new(
-            &document.table,
-            rows.clone(),
-            document.mapping.clone(),
-            document.options.clone(),
-            target,
-        );
-        for index in &document.excluded {
-            if let Some(row) = plan.rows.get_mut(*index) {
-                row.excluded = Some(EXCLUDED_REASON.to_owned());
-            }
-        }
-        plan.batch_tag = self
-            .settings
-            .batch_tag
-            .then(|| self.upload_form.batch_tag.trim().to_owned());
-        plan.options.check_existing = self.upload_form.check_existing;
-        self.save_settings();
-        let session = self.uploader(refresher).start(plan, token);
-        self.attach_session(session, SessionKind::Upload);
-    }
-
-    fn attach_session(&mut self, session: Session, kind: SessionKind) {
+    pub(super) fn attach_session(&mut self, session: Session, kind: SessionKind) {
         let run = self.run.get_or_insert_with(RunState::default);
         run.run_id = Some(session.run_id().to_owned());
         run.control = Some(session.control());
@@ -134,6 +101,30 @@ impl ImporterApp {
         run.failure = None;
         run.ended = None;
         run.reports_message = None;
+        run.pending_merges.clear();
+    }
+
+    /// Returns the facts the upload screen and its main action show.
+    pub(crate) fn upload_view(&self) -> UploadView<'_> {
+        let counts = self
+            .document
+            .as_ref()
+            .and_then(|document| document.counts)
+            .unwrap_or_default();
+        let destination = self.connect.connection().map(|connection| {
+            format!(
+                "{}, location {}",
+                connection.environment.label(),
+                connection.location_id
+            )
+        });
+        UploadView {
+            destination,
+            counts,
+            run: self.run.as_ref(),
+            starting: self.tasks.is_running(TaskKind::Plan),
+            foresight_key: self.foresight_key(),
+        }
     }
 
     pub(crate) fn apply_upload_event(&mut self, event: UploadEvent) {
@@ -181,12 +172,31 @@ impl ImporterApp {
         run.session = None;
         run.control = None;
         run.paused = None;
-        let show_results = end.kind == SessionKind::Upload && !end.cancelled;
+        let merges = std::mem::take(&mut run.pending_merges);
+        let finished = !end.cancelled && end.kind != SessionKind::Undo;
+        let chain_merges = finished && end.kind == SessionKind::Upload && !merges.is_empty();
         run.ended = Some(end);
-        if show_results && self.step == Step::Upload {
+        if chain_merges {
+            self.merge_foreseen(merges);
+            return;
+        }
+        if finished && self.step == Step::Upload {
             self.step = Step::Results;
         }
         self.load_run_rows();
+    }
+
+    /// Merges the rows found on file before sending that the user chose to
+    /// merge; the upload session recorded them as conflicts.
+    fn merge_foreseen(&mut self, rows: Vec<u32>) {
+        tracing::debug!(
+            rows = rows.len(),
+            "merging rows found on file before sending"
+        );
+        let selection = RowSelection::Rows(rows);
+        self.start_session(SessionKind::Resolve, move |uploader, run_id, token| {
+            uploader.resolve(run_id, selection, Resolution::Merge, token)
+        });
     }
 
     /// Reads every row of the run from the journal, for the results.
@@ -337,21 +347,34 @@ impl ImporterApp {
     }
 
     /// Looks in the journal for runs an earlier start left unfinished.
-    pub(crate) fn find_unfinished_runs(&mut self) {
+    /// A request `from_menu` gets a notice when there is none.
+    pub(crate) fn find_unfinished_runs(&mut self, from_menu: bool) {
         let uploader = self.uploader(None);
         self.tasks.spawn(
             TaskKind::Upload,
             "Looking for unfinished imports",
             async move {
                 let runs = uploader.unfinished_runs().await;
-                Outcome::UnfinishedRuns(runs.map_err(|err| error_chain(&err)))
+                Outcome::UnfinishedRuns {
+                    result: runs.map_err(|err| error_chain(&err)),
+                    from_menu,
+                }
             },
         );
     }
 
-    pub(crate) fn apply_unfinished_runs(&mut self, result: Result<Vec<RunSummary>, String>) {
+    pub(crate) fn apply_unfinished_runs(
+        &mut self,
+        result: Result<Vec<RunSummary>, String>,
+        from_menu: bool,
+    ) {
         match result {
-            Ok(runs) if runs.is_empty() => {}
+            Ok(runs) if runs.is_empty() => {
+                self.unfinished_runs.clear();
+                if from_menu {
+                    self.show_notice(false, "There are no unfinished imports.".to_owned());
+                }
+            }
             Ok(runs) => {
                 if self.modal.is_none() {
                     self.modal = Some(Modal::Run(RunModal::Resume(runs.clone())));
@@ -359,6 +382,108 @@ impl ImporterApp {
                 self.unfinished_runs = runs;
             }
             Err(message) => tracing::warn!("failed to list unfinished runs: {message}"),
+        }
+    }
+
+    /// Lists the latest runs of the journal for "Past imports".
+    pub(crate) fn find_past_runs(&mut self) {
+        let path = self.journal_path();
+        self.tasks.spawn_blocking(
+            TaskKind::PastRuns,
+            "Listing past imports",
+            None,
+            move || {
+                let runs = Journal::open(&path)
+                    .and_then(|journal| journal.runs())
+                    .map(|mut runs| {
+                        runs.truncate(PAST_RUNS_SHOWN);
+                        runs
+                    })
+                    .map_err(|err| error_chain(&err));
+                Outcome::PastRuns(runs)
+            },
+        );
+    }
+
+    pub(crate) fn apply_past_runs(&mut self, result: Result<Vec<RunSummary>, String>) {
+        match result {
+            Ok(runs) if runs.is_empty() => {
+                self.show_notice(
+                    false,
+                    "No import has been made on this computer yet.".to_owned(),
+                );
+            }
+            Ok(runs) => {
+                // An earlier "no import yet" notice is out of date now.
+                self.notice = None;
+                if self.modal.is_none() {
+                    self.modal = Some(Modal::Run(RunModal::Past(runs)));
+                }
+            }
+            Err(message) => {
+                tracing::warn!("failed to list past runs: {message}");
+                self.show_notice(
+                    true,
+                    format!("The past imports could not be listed: {message}."),
+                );
+            }
+        }
+    }
+
+    /// Opens the results of a past run, read again from the journal.
+    fn show_past_results(&mut self, summary: Box<RunSummary>) {
+        if self.run.as_ref().is_some_and(RunState::is_active) {
+            return;
+        }
+        tracing::info!(
+            run_id = summary.info.id,
+            "showing the results of a past run"
+        );
+        self.run = Some(RunState {
+            run_id: Some(summary.info.id),
+            counts: summary.counts,
+            ..RunState::default()
+        });
+        self.step = Step::Results;
+        self.load_run_rows();
+    }
+
+    /// Marks an unfinished run as abandoned, and keeps the list of the
+    /// others open while any is left.
+    fn discard_run(&mut self, run_id: String, modal: Option<Modal>) {
+        tracing::info!(run_id, "discarding an unfinished run");
+        self.unfinished_runs.retain(|run| run.info.id != run_id);
+        if let Some(Modal::Run(RunModal::Resume(mut runs))) = modal {
+            runs.retain(|run| run.info.id != run_id);
+            if !runs.is_empty() {
+                self.modal = Some(Modal::Run(RunModal::Resume(runs)));
+            }
+        }
+        let uploader = self.uploader(None);
+        self.tasks.spawn(
+            TaskKind::Discard,
+            "Discarding an unfinished import",
+            async move {
+                let result = uploader.discard_unfinished(&run_id).await;
+                Outcome::RunDiscarded(result.map_err(|err| error_chain(&err)))
+            },
+        );
+    }
+
+    pub(crate) fn apply_run_discarded(&mut self, result: Result<(), String>) {
+        match result {
+            Ok(()) => self.show_notice(
+                false,
+                "The import is no longer offered. The customers it sent stay in Business App."
+                    .to_owned(),
+            ),
+            Err(message) => {
+                tracing::warn!("failed to discard an unfinished run: {message}");
+                self.show_notice(
+                    true,
+                    format!("The import could not be discarded: {message}."),
+                );
+            }
         }
     }
 
@@ -373,16 +498,8 @@ impl ImporterApp {
                 run.info.environment.label()
             ));
         }
-        // The built-in sandbox starts empty on a new port each time, so a
-        // run on an earlier one has nothing to go back to.
-        let connection = self.connect.connection();
-        if run.info.environment == Environment::Sandbox
-            && connection.is_ok_and(|connection| connection.base_url != run.info.base_url)
-        {
-            return Some(
-                "This import went to the sandbox of an earlier session, which is gone".to_owned(),
-            );
-        }
+        // A run on the built-in sandbox resumes on the sandbox running now,
+        // which keeps its customers in its state file across starts.
         self.upload_credentials().err()
     }
 
@@ -390,6 +507,8 @@ impl ImporterApp {
         let modal = self.modal.take();
         match choice {
             RunModalChoice::Close => {}
+            RunModalChoice::Discard(run_id) => self.discard_run(run_id, modal),
+            RunModalChoice::ShowResults(summary) => self.show_past_results(summary),
             RunModalChoice::Resume(run_id) => {
                 self.run = Some(RunState::default());
                 if let Some(run) = &mut self.run {

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
-use crate::api;
+use crate::api::{self, CustomerPatch};
 
 use self::schema::SchemaProblem;
 pub use self::sql::RunStamp;
@@ -64,6 +64,8 @@ pub enum JournalError {
     UnknownRun { run_id: String },
     #[error("run {run_id} was undone and cannot be resumed")]
     Undone { run_id: String },
+    #[error("run {run_id} was abandoned and cannot be resumed")]
+    Abandoned { run_id: String },
     #[error("run {run_id} is already in progress in another window or process")]
     Busy { run_id: String },
     #[error("failed to lock run {run_id} in {path}")]
@@ -169,23 +171,33 @@ impl Journal {
             .find(|run| run.info.fingerprint == fingerprint && run.info.location == location))
     }
 
+    /// Returns when the run was abandoned, or `None` when it was not.
+    pub fn abandoned_at(&self, run_id: &str) -> Result<Option<jiff::Timestamp>, JournalError> {
+        self.run(run_id)?;
+        sql::select_abandoned(&self.conn, run_id).map_err(self.sql_error())
+    }
+
+    /// Marks an unfinished run as abandoned, so that it is no longer offered
+    /// for resuming and a new run of the same file can start. Its rows keep
+    /// the states they have, so its reports and its undo still cover what
+    /// it sent. Fails with [`JournalError::Busy`] while a session works on
+    /// the run.
+    pub fn abandon_run(&self, run_id: &str) -> Result<(), JournalError> {
+        self.run(run_id)?;
+        let _lock = self.lock_run(run_id)?;
+        self.stamp(run_id, RunStamp::Abandoned)
+    }
+
     /// Returns what undoing the run would change: the customers it created
-    /// and the merges it made that are not undone yet.
+    /// and the merges it made (or may have made) that are not undone yet.
     pub fn undo_plan(&self, run_id: &str) -> Result<UndoPlan, JournalError> {
         self.run(run_id)?;
         let mut plan = UndoPlan::default();
         for row in self.rows(run_id)? {
-            if matches!(row.undo, Some(UndoState::Deleted | UndoState::Restored)) {
-                continue;
-            }
-            match (&row.state, &row.merge) {
-                (RowState::Created { .. }, _) => plan.deletes += 1,
-                (RowState::Merged { .. } | RowState::Merging { .. }, Some(merge))
-                    if !merge.inverse.is_empty() =>
-                {
-                    plan.restores += 1;
-                }
-                _ => {}
+            match undo_step(&row) {
+                Some(UndoStep::Delete(_)) => plan.deletes += 1,
+                Some(UndoStep::Restore { .. }) => plan.restores += 1,
+                None => {}
             }
         }
         Ok(plan)
@@ -248,6 +260,48 @@ impl Journal {
     /// the process dies, so a killed process never leaves a run locked.
     pub fn lock_run(&self, run_id: &str) -> Result<RunLock, JournalError> {
         lock_run(&self.path, run_id)
+    }
+}
+
+/// Step that undoes one row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UndoStep<'a> {
+    /// Delete the customer the row created (its id).
+    Delete(&'a str),
+    /// Send the inverse of the row's merge to the customer it merged into.
+    Restore {
+        customer_id: &'a str,
+        inverse: &'a CustomerPatch,
+    },
+}
+
+/// Returns what undoing `row` takes, or `None` when it has nothing to
+/// undo or was undone already. A merge counts once its patch is recorded,
+/// whether it was confirmed (`merged`), may still be on the wire
+/// (`merging`) or ended in doubt (`failed`), because the customer may
+/// carry it in each case.
+pub fn undo_step(row: &JournalRow) -> Option<UndoStep<'_>> {
+    if matches!(row.undo, Some(UndoState::Deleted | UndoState::Restored)) {
+        return None;
+    }
+    match (&row.state, &row.merge) {
+        (RowState::Created { customer_id }, _) => Some(UndoStep::Delete(customer_id)),
+        (RowState::Merged { conflict } | RowState::Merging { conflict }, Some(merge))
+            if !merge.inverse.is_empty() =>
+        {
+            Some(UndoStep::Restore {
+                customer_id: &conflict.existing_id,
+                inverse: &merge.inverse,
+            })
+        }
+        (RowState::Failed { .. }, Some(merge)) if !merge.inverse.is_empty() => {
+            let customer_id = row.customer_id.as_deref()?;
+            Some(UndoStep::Restore {
+                customer_id,
+                inverse: &merge.inverse,
+            })
+        }
+        _ => None,
     }
 }
 

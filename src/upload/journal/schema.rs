@@ -7,7 +7,8 @@ use rusqlite::Connection;
 
 /// Schema version stored in `PRAGMA user_version`; a journal written by a
 /// newer version of the importer is rejected rather than misread.
-pub const SCHEMA_VERSION: i64 = 1;
+/// Version 2 added `runs.abandoned_at` and `rows.first_sent_at`.
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// How long a connection waits for another process (the GUI and the command
 /// line may share the journal) to release its write lock.
@@ -31,7 +32,8 @@ CREATE TABLE IF NOT EXISTS runs (
     locations TEXT NOT NULL,
     batch_tag TEXT,
     undo_started_at TEXT,
-    undo_finished_at TEXT
+    undo_finished_at TEXT,
+    abandoned_at TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_source ON runs (fingerprint, location);
 CREATE TABLE IF NOT EXISTS rows (
@@ -52,12 +54,21 @@ CREATE TABLE IF NOT EXISTS rows (
     inverse_patch TEXT,
     undo_state TEXT,
     undo_message TEXT,
+    first_sent_at TEXT,
     PRIMARY KEY (run_id, row)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS rows_by_state ON rows (run_id, state);
 CREATE INDEX IF NOT EXISTS rows_by_customer ON rows (run_id, customer_id);
 CREATE INDEX IF NOT EXISTS rows_by_customer_id ON rows (customer_id);
 ";
+
+/// Columns added after version 1, as `(table, column, type)`. A journal
+/// of an older version gets them with `ALTER TABLE`; their rows read as
+/// `NULL`, which every reader takes as "not recorded".
+const ADDED_COLUMNS: [(&str, &str, &str); 2] = [
+    ("runs", "abandoned_at", "TEXT"),
+    ("rows", "first_sent_at", "TEXT"),
+];
 
 /// Why a journal file cannot be used as it is.
 #[derive(Debug)]
@@ -90,9 +101,43 @@ pub fn prepare(conn: &Connection) -> Result<(), SchemaProblem> {
     if version > SCHEMA_VERSION {
         return Err(SchemaProblem::TooNew(version));
     }
-    conn.execute_batch(CREATE_TABLES)?;
-    if version < SCHEMA_VERSION {
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    if version == SCHEMA_VERSION {
+        return Ok(());
     }
+    // The GUI and the command line may open an old journal at the same
+    // time: the write lock of `BEGIN IMMEDIATE` lets one of them upgrade it
+    // while the other waits, then finds the columns present.
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let upgraded = upgrade(conn);
+    let end = if upgraded.is_ok() {
+        "COMMIT"
+    } else {
+        "ROLLBACK"
+    };
+    conn.execute_batch(end)?;
+    upgraded
+}
+
+/// Creates the tables of a new journal, or adds the columns an older one
+/// lacks, and stores the current version.
+fn upgrade(conn: &Connection) -> Result<(), SchemaProblem> {
+    conn.execute_batch(CREATE_TABLES)?;
+    for (table, column, kind) in ADDED_COLUMNS {
+        if !has_column(conn, table, column)? {
+            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {kind}"))?;
+        }
+    }
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())
+}
+
+fn has_column(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
+    let mut statement = conn.prepare(&format!("PRAGMA table_info({table})"))?;
+    let names = statement.query_map([], |row| row.get::<_, String>(1))?;
+    for name in names {
+        if name? == column {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

@@ -17,7 +17,8 @@ const RUN_COLUMNS: &str = "id, started_at, finished_at, file_path, sheet, finger
      undo_started_at, undo_finished_at";
 
 const ROW_COLUMNS: &str = "row, location, customer, cells, state, customer_id, field, value, \
-     status, message, ambiguous, attempts, patch, inverse_patch, undo_state, undo_message";
+     status, message, ambiguous, attempts, patch, inverse_patch, undo_state, undo_message, \
+     first_sent_at";
 
 fn stamp_text(stamp: Option<&jiff::Timestamp>) -> Option<String> {
     stamp.map(jiff::Timestamp::to_string)
@@ -175,9 +176,30 @@ pub fn select_summaries(conn: &Connection) -> rusqlite::Result<Vec<RunSummary>> 
         .into_iter()
         .map(|info| {
             let counts = select_counts(conn, &info.id)?;
-            Ok(RunSummary { info, counts })
+            let abandoned_at = select_abandoned(conn, &info.id)?;
+            Ok(RunSummary {
+                info,
+                counts,
+                abandoned_at,
+            })
         })
         .collect()
+}
+
+/// Returns when the run was abandoned, or `None` when it was not (or does
+/// not exist).
+pub fn select_abandoned(
+    conn: &Connection,
+    run_id: &str,
+) -> rusqlite::Result<Option<jiff::Timestamp>> {
+    let found = conn
+        .query_row(
+            "SELECT abandoned_at FROM runs WHERE id = ?1",
+            [run_id],
+            |row| read_stamp(row, 0),
+        )
+        .optional()?;
+    Ok(found.flatten())
 }
 
 fn read_conflict(row: &Row<'_>) -> rusqlite::Result<Conflict> {
@@ -246,12 +268,14 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<JournalRow> {
         customer: from_json(row, 2)?,
         cells: from_json(row, 3)?,
         state: read_state(row)?,
+        customer_id: row.get(5)?,
         ambiguous: row.get(10)?,
         attempts: row.get(11)?,
         merge: patch
             .zip(inverse)
             .map(|(patch, inverse)| Merge { patch, inverse }),
         undo: read_undo(row)?,
+        first_sent_at: read_stamp(row, 16)?,
     })
 }
 
@@ -326,12 +350,19 @@ pub fn set_state(
     }
 }
 
-/// Marks a row as about to be sent and counts the attempt.
-pub fn mark_sending(conn: &Connection, run_id: &str, row: u32) -> rusqlite::Result<()> {
+/// Marks a row as about to be sent at `now` and counts the attempt. The
+/// time of the row's first request is kept from its first call on.
+pub fn mark_sending(
+    conn: &Connection,
+    run_id: &str,
+    row: u32,
+    now: &jiff::Timestamp,
+) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "UPDATE rows SET state = 'sending', attempts = attempts + 1 WHERE run_id = ?1 AND row = ?2",
+        "UPDATE rows SET state = 'sending', attempts = attempts + 1, \
+         first_sent_at = COALESCE(first_sent_at, ?3) WHERE run_id = ?1 AND row = ?2",
     )?
-    .execute(params![run_id, row])?;
+    .execute(params![run_id, row, now.to_string()])?;
     Ok(())
 }
 
@@ -407,6 +438,20 @@ pub fn other_row_naming(
     .optional()
 }
 
+/// Returns whether a row of `run_id` created `customer_id` and undo has
+/// deleted it.
+pub fn deleted_by_undo(
+    conn: &Connection,
+    run_id: &str,
+    customer_id: &str,
+) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM rows WHERE run_id = ?1 AND customer_id = ?2 \
+         AND state = 'created' AND undo_state = 'deleted')",
+    )?
+    .query_row(params![run_id, customer_id], |found| found.get(0))
+}
+
 /// Sets one of the run's time columns to now.
 pub fn stamp_run(conn: &Connection, run_id: &str, column: RunStamp) -> rusqlite::Result<()> {
     let sql = match column {
@@ -415,6 +460,9 @@ pub fn stamp_run(conn: &Connection, run_id: &str, column: RunStamp) -> rusqlite:
             "UPDATE runs SET undo_started_at = COALESCE(undo_started_at, ?2) WHERE id = ?1"
         }
         RunStamp::UndoFinished => "UPDATE runs SET undo_finished_at = ?2 WHERE id = ?1",
+        RunStamp::Abandoned => {
+            "UPDATE runs SET abandoned_at = COALESCE(abandoned_at, ?2) WHERE id = ?1"
+        }
     };
     conn.execute(sql, params![run_id, jiff::Timestamp::now().to_string()])?;
     Ok(())
@@ -426,4 +474,6 @@ pub enum RunStamp {
     Finished,
     UndoStarted,
     UndoFinished,
+    /// The user gave up on an unfinished run to start the file anew.
+    Abandoned,
 }

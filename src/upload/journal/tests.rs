@@ -34,7 +34,7 @@ fn new_row(row: u32, state: RowState) -> NewRow {
         row,
         location: "AG-1".to_owned(),
         customer: Customer {
-            email_addresses: vec![format!("row{row}@example.com")],
+            email_addresses: vec![compact_str::format_compact!("row{row}@example.com")],
             ..Customer::default()
         },
         cells: vec![format!("Person {row}"), format!("row{row}@example.com")],
@@ -101,7 +101,7 @@ fn unknown_run_is_an_error() {
 #[test]
 fn counts_follow_state_changes() {
     let (_dir, journal) = journal_with_run();
-    sql::mark_sending(&journal.conn, "run-1", 2).expect("sending");
+    sql::mark_sending(&journal.conn, "run-1", 2, &jiff::Timestamp::now()).expect("sending");
     let created = RowState::Created {
         customer_id: "AG-1:CUSTOMER-1".to_owned(),
     };
@@ -119,7 +119,7 @@ fn counts_follow_state_changes() {
 #[test]
 fn interrupted_rows_become_ambiguous() {
     let (_dir, journal) = journal_with_run();
-    sql::mark_sending(&journal.conn, "run-1", 2).expect("sending");
+    sql::mark_sending(&journal.conn, "run-1", 2, &jiff::Timestamp::now()).expect("sending");
     let requeued = sql::requeue_interrupted(&journal.conn, "run-1").expect("requeue");
     assert_eq!(requeued, 1);
 
@@ -175,7 +175,7 @@ fn undo_plan_counts_creates_and_merges() {
     sql::set_state(&journal.conn, "run-1", 2, &created).expect("created");
     let merge = Merge {
         patch: CustomerPatch {
-            given_name: FieldChange::Set("Ann".to_owned()),
+            given_name: FieldChange::Set("Ann".into()),
             ..CustomerPatch::default()
         },
         inverse: CustomerPatch {
@@ -288,7 +288,7 @@ fn newer_schema_is_rejected() {
 async fn writer_commits_concurrent_changes() {
     let (dir, journal) = journal_with_run();
     let writer = JournalWriter::spawn(journal.path(), "run-1").expect("writer");
-    let first = writer.mark_sending(2);
+    let first = writer.mark_sending(2, jiff::Timestamp::now());
     let second = writer.set_state(
         3,
         RowState::Created {
@@ -313,4 +313,119 @@ async fn writer_commits_concurrent_changes() {
     assert_eq!(counts.sending, 1);
     assert_eq!(counts.created, 1);
     drop(dir);
+}
+
+#[test]
+fn first_send_time_is_kept() {
+    let (_dir, journal) = journal_with_run();
+    let first: jiff::Timestamp = "2026-01-02T03:04:05Z".parse().expect("a time");
+    let later: jiff::Timestamp = "2026-01-02T04:00:00Z".parse().expect("a time");
+    assert_eq!(
+        sql::select_row(&journal.conn, "run-1", 2)
+            .expect("row")
+            .first_sent_at,
+        None
+    );
+    sql::mark_sending(&journal.conn, "run-1", 2, &first).expect("sending");
+    sql::requeue(&journal.conn, "run-1", 2, true).expect("requeue");
+    sql::mark_sending(&journal.conn, "run-1", 2, &later).expect("sending again");
+    let row = sql::select_row(&journal.conn, "run-1", 2).expect("row");
+    assert_eq!(row.first_sent_at, Some(first));
+    assert_eq!(row.attempts, 2);
+}
+
+#[test]
+fn abandoned_run_is_not_resumable() {
+    let (_dir, journal) = journal_with_run();
+    assert_eq!(journal.abandoned_at("run-1").expect("read"), None);
+    journal.abandon_run("run-1").expect("abandon");
+    assert!(journal.abandoned_at("run-1").expect("read").is_some());
+    assert!(journal.unfinished_runs().expect("runs").is_empty());
+    assert!(
+        journal
+            .find_resumable("ab12", "AG-1")
+            .expect("find")
+            .is_none()
+    );
+    let rows = journal.rows("run-1").expect("rows");
+    assert_eq!(rows[0].state, RowState::Pending, "rows keep their states");
+    let summary = &journal.runs().expect("runs")[0];
+    assert!(summary.abandoned_at.is_some());
+    assert!(!summary.is_unfinished());
+}
+
+#[test]
+fn busy_run_cannot_be_abandoned() {
+    let (_dir, journal) = journal_with_run();
+    let _lock = journal.lock_run("run-1").expect("lock");
+    let err = journal
+        .abandon_run("run-1")
+        .expect_err("a session holds the run");
+    assert!(matches!(err, JournalError::Busy { .. }));
+    assert_eq!(journal.abandoned_at("run-1").expect("read"), None);
+}
+
+#[test]
+fn version_1_journal_gains_new_columns() {
+    let (dir, journal) = journal_with_run();
+    let path = journal.path().to_path_buf();
+    journal
+        .conn
+        .execute_batch(
+            "ALTER TABLE runs DROP COLUMN abandoned_at; \
+             ALTER TABLE rows DROP COLUMN first_sent_at; \
+             PRAGMA user_version = 1;",
+        )
+        .expect("make a version 1 journal");
+    drop(journal);
+
+    let journal = Journal::open(&path).expect("open the old journal");
+    let version: i64 = journal
+        .conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .expect("version");
+    assert_eq!(version, schema::SCHEMA_VERSION);
+    assert_eq!(journal.rows("run-1").expect("rows").len(), 3);
+    assert_eq!(journal.abandoned_at("run-1").expect("read"), None);
+    journal
+        .abandon_run("run-1")
+        .expect("the new column is written");
+    drop(dir);
+}
+
+#[test]
+fn undo_steps_cover_merges_in_doubt() {
+    let (_dir, journal) = journal_with_run();
+    let merge = Merge {
+        patch: CustomerPatch {
+            given_name: FieldChange::Set("Ann".into()),
+            ..CustomerPatch::default()
+        },
+        inverse: CustomerPatch {
+            given_name: FieldChange::Clear,
+            ..CustomerPatch::default()
+        },
+    };
+    sql::set_merge_patch(&journal.conn, "run-1", 3, Some(&merge)).expect("patch");
+    let merging = RowState::Merging {
+        conflict: conflict(),
+    };
+    sql::set_state(&journal.conn, "run-1", 3, &merging).expect("merging");
+    let failed = RowState::Failed {
+        status: Some(502),
+        message: "not confirmed".to_owned(),
+    };
+    sql::set_state(&journal.conn, "run-1", 3, &failed).expect("failed");
+
+    let row = sql::select_row(&journal.conn, "run-1", 3).expect("row");
+    assert_eq!(
+        undo_step(&row),
+        Some(UndoStep::Restore {
+            customer_id: "AG-1:CUSTOMER-9",
+            inverse: &merge.inverse,
+        })
+    );
+    let invalid = sql::select_row(&journal.conn, "run-1", 4).expect("row");
+    assert_eq!(undo_step(&invalid), None, "a failed row without a merge");
+    assert_eq!(journal.undo_plan("run-1").expect("plan").restores, 1);
 }

@@ -168,6 +168,10 @@ pub struct JournalRow {
     pub customer: Customer,
     pub cells: Vec<String>,
     pub state: RowState,
+    /// The customer the row created, conflicted with or merged into. It is
+    /// kept when a later state names none, so a merge that ended in doubt
+    /// (`failed`) still names the customer it may have changed.
+    pub customer_id: Option<String>,
     /// Set once a create request of this row lost its answer, so a later
     /// `409` on its own email or phone may be its own earlier success.
     pub ambiguous: bool,
@@ -176,6 +180,9 @@ pub struct JournalRow {
     /// The merge patch and its inverse, recorded before the PATCH.
     pub merge: Option<Merge>,
     pub undo: Option<UndoState>,
+    /// When the row's first create request was about to leave, by this
+    /// computer's clock; `None` before the first request.
+    pub first_sent_at: Option<jiff::Timestamp>,
 }
 
 /// Number of rows in each state.
@@ -263,13 +270,18 @@ impl Counts {
 pub struct RunSummary {
     pub info: RunInfo,
     pub counts: Counts,
+    /// When the user gave the run up to start the same file anew; its rows
+    /// keep the outcomes they had, and it is never resumed.
+    pub abandoned_at: Option<jiff::Timestamp>,
 }
 
 impl RunSummary {
-    /// Returns whether the run has rows left to send or merge and was not
-    /// undone.
+    /// Returns whether the run has rows left to send or merge and was
+    /// neither undone nor abandoned.
     pub fn is_unfinished(&self) -> bool {
-        self.counts.unfinished() > 0 && self.info.undo_started_at.is_none()
+        self.counts.unfinished() > 0
+            && self.info.undo_started_at.is_none()
+            && self.abandoned_at.is_none()
     }
 }
 

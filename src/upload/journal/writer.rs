@@ -146,10 +146,11 @@ impl JournalWriter {
         &self.run_id
     }
 
-    /// Marks a row as about to be sent; call it before the request.
-    pub async fn mark_sending(&self, row: u32) -> Result<(), JournalError> {
+    /// Marks a row as about to be sent at `now`; call it before the
+    /// request.
+    pub async fn mark_sending(&self, row: u32, now: jiff::Timestamp) -> Result<(), JournalError> {
         let run_id = self.run_id.clone();
-        self.call(move |conn| sql::mark_sending(conn, &run_id, row))
+        self.call(move |conn| sql::mark_sending(conn, &run_id, row, &now))
             .await
     }
 
@@ -215,6 +216,14 @@ impl JournalWriter {
     pub async fn stamp(&self, stamp: RunStamp) -> Result<(), JournalError> {
         let run_id = self.run_id.clone();
         self.call(move |conn| sql::stamp_run(conn, &run_id, stamp))
+            .await
+    }
+
+    /// Returns whether a row of this run created `customer_id` and undo has
+    /// deleted it.
+    pub async fn deleted_by_undo(&self, customer_id: String) -> Result<bool, JournalError> {
+        let run_id = self.run_id.clone();
+        self.call(move |conn| sql::deleted_by_undo(conn, &run_id, &customer_id))
             .await
     }
 
