@@ -33,10 +33,11 @@ impl HeaderWords {
         }
         let mut words: Vec<String> = Vec::new();
         for word in spaced.split_whitespace() {
-            let joins_email = word == "mail" && words.last().is_some_and(|last| last == "e");
+            let joins_email =
+                matches!(word, "mail" | "mails") && words.last().is_some_and(|last| last == "e");
             if joins_email {
                 words.pop();
-                words.push("email".to_string());
+                words.push(format!("e{word}"));
             } else {
                 words.push(word.to_string());
             }
@@ -134,6 +135,18 @@ pub const OTHER_NAME_PARTS: &[&str] = &[
     "file",
     "civilite",
     "tratamiento",
+    "screen",
+    "username",
+    "user",
+    "login",
+    "handle",
+    "alias",
+    "pseudo",
+    "surnom",
+    "apodo",
+    "usuario",
+    "spitzname",
+    "benutzername",
 ];
 /// Words that make a column about someone other than the customer.
 pub const OTHER_PERSON: &[&str] = &[
@@ -230,6 +243,20 @@ pub const CITY: &[&str] = &[
     "commune",
     "municipio",
     "wohnort",
+    "localidad",
+    "ortschaft",
+];
+/// Words that name the second street line (`Complément d'adresse`,
+/// `Adresszusatz`, `Apt/Suite`), whatever street word comes with them.
+pub const STREET2: &[&str] = &[
+    "extended",
+    "complement",
+    "complemento",
+    "adresszusatz",
+    "zusatz",
+    "apartment",
+    "apt",
+    "suite",
 ];
 pub const REGION: &[&str] = &[
     "state",
@@ -298,12 +325,144 @@ pub const CONSENT: &[&str] = &[
     "consentement",
     "abonne",
     "suscrito",
+    "suscrita",
+    "suscripcion",
+    "consentimiento",
+    "consiente",
+    "autorizacion",
+    "permiso",
+    "abonnement",
+    "abonniert",
+    "inscrit",
+    "zustimmung",
+    "einverstandnis",
+    "erlaubnis",
     "newsletter",
+    "newsletters",
+];
+/// Verbs of acceptance. With a word of
+/// [`MARKETING`] beside them they make a consent column (`Acepta
+/// comunicaciones comerciales`, `Accepte les e-mails`).
+pub const ACCEPT: &[&str] = &[
+    "accepts",
+    "accept",
+    "accepted",
+    "agrees",
+    "agreed",
+    "acepta",
+    "acepto",
+    "aceptado",
+    "accepte",
+    "accepter",
+    "akzeptiert",
+];
+/// Words for marketing messages and the channels they come by.
+pub const MARKETING: &[&str] = &[
+    "marketing",
+    "emails",
+    "email",
+    "mail",
+    "mailing",
+    "mailings",
+    "courriels",
+    "correos",
+    "communications",
+    "comunicaciones",
+    "commerciales",
+    "comerciales",
+    "offers",
+    "offres",
+    "ofertas",
+    "promotions",
+    "promociones",
+    "publicidad",
+    "publicite",
+    "werbung",
+    "angebote",
+];
+/// Words of messages that are not marketing: reminders, appointment
+/// confirmations, service and transactional notices. An opt-in to them is
+/// not permission to contact.
+pub const NOT_MARKETING: &[&str] = &[
+    "reminder",
+    "reminders",
+    "appointment",
+    "appointments",
+    "booking",
+    "transactional",
+    "service",
+    "notification",
+    "notifications",
+    "rappel",
+    "rappels",
+    "rendez",
+    "transactionnel",
+    "transactionnels",
+    "recordatorio",
+    "recordatorios",
+    "cita",
+    "citas",
+    "transaccional",
+    "transaccionales",
+    "notificacion",
+    "notificaciones",
+    "erinnerung",
+    "erinnerungen",
+    "termin",
+    "termine",
+    "benachrichtigung",
+    "benachrichtigungen",
+    "transaktional",
 ];
 /// Words of a consent column that reads the other way round (yes means
 /// no consent).
 pub const OPT_OUT: &[&str] = &["out", "optout", "unsubscribed", "unsubscribe", "blocked"];
-pub const SMS: &[&str] = &["sms", "text", "whatsapp", "mms"];
+pub const SMS: &[&str] = &["sms", "text", "texto", "whatsapp", "mms"];
+/// Words that make an email-named column about the address rather than
+/// the address itself (`Email Format`, `Email Bounced`, `Email Domain`).
+pub const EMAIL_ATTRIBUTES: &[&str] = &[
+    "format",
+    "formato",
+    "html",
+    "bounce",
+    "bounced",
+    "bounces",
+    "rebote",
+    "rebotado",
+    "domain",
+    "domaine",
+    "dominio",
+    "marketing",
+    "frequency",
+    "preference",
+    "preferences",
+    "reminder",
+    "reminders",
+];
+/// Words that make a phone-named column a part of the number or a fact
+/// about it rather than the number (`Phone Ext`, `Phone Country Code`).
+pub const PHONE_ATTRIBUTES: &[&str] = &[
+    "ext",
+    "extn",
+    "extension",
+    "extensions",
+    "code",
+    "codigo",
+    "country",
+    "prefix",
+    "prefijo",
+    "indicatif",
+    "poste",
+    "vorwahl",
+    "durchwahl",
+    "carrier",
+];
+/// Words that turn a column into "do not contact" (`Do Not Email`,
+/// `Ne pas envoyer d'e-mails`, `Keine E-Mails`). Spanish `no` is left out
+/// because `Nº Teléfono` reads as `No Telefono`.
+pub const NEGATION: &[&str] = &[
+    "not", "dont", "never", "pas", "nunca", "nicht", "keine", "kein",
+];
 /// Words of identifiers, which the API assigns itself.
 pub const IDENTIFIER: &[&str] = &["id", "identifier", "uuid", "guid", "ref", "reference"];
 /// Words of columns that describe another column or the record rather than

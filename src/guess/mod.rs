@@ -5,9 +5,11 @@
 //! matched against words that English, French, Spanish and German exports
 //! use, never against whole known layouts. Words that mark a column as
 //! something else win first: fax, identifiers, consent, type or label
-//! columns, other people, the company. Sampled values then decide columns
-//! whose header names no field and lower the confidence of a header whose
-//! values disagree with it.
+//! columns, other people, the company. A `Group - Field` header such as
+//! `Person - First name` is read by its field part. Sampled values then
+//! decide columns whose header names no field, overrule an email or phone
+//! header whose values contain no addresses or whole numbers, and lower the
+//! confidence of a header whose values disagree with it.
 
 pub mod header;
 mod values;
@@ -97,9 +99,11 @@ pub fn guess_columns(table: &Table) -> MappingGuess {
         .map(|text| HeaderWords::new(text))
         .collect();
     let has_geolocation = headers.iter().any(|words| words.has_any(GEOLOCATION));
-    let mut fields: Vec<(Field, String)> = headers
+    let mut fields: Vec<(Field, String)> = table
+        .headers
         .iter()
-        .map(|words| classify(words, has_geolocation))
+        .zip(&headers)
+        .map(|(text, words)| classify_header(text, words, has_geolocation))
         .collect();
     let profiles: Vec<ValueProfile> = (0..headers.len())
         .map(|column| ValueProfile::of_column(table, column))
@@ -129,6 +133,45 @@ pub fn guess_columns(table: &Table) -> MappingGuess {
     }
 }
 
+/// Separators between the parts of a `Group - Field - Kind` header.
+const PART_SEPARATORS: [&str; 3] = [" - ", " \u{2013} ", " \u{2014} "];
+
+/// Classifies a header, reading the field part of a `Group - Field` or
+/// `Group - Field - Kind` header (Pipedrive's `Person - First name`) on its
+/// own when the group names the record rather than a field.
+fn classify_header(text: &str, words: &HeaderWords, has_geolocation: bool) -> (Field, String) {
+    let whole = classify(words, has_geolocation);
+    let Some(field_words) = field_part(text) else {
+        return whole;
+    };
+    let field = classify(&field_words, has_geolocation);
+    // The whole header keeps an address group's qualifier (`Billing - City`).
+    if matches!(field.0, Field::Address { .. }) {
+        return whole;
+    }
+    field
+}
+
+/// Returns the words after the group of a `Group - Field` header when the
+/// group names the record (`Person`, `Contact`) and no field of its own.
+/// A numbered group (`Address 1 - City`, `Phone 1 - Label`) is one of
+/// several items, and the part after it describes that item, so it gets
+/// `None`, as does a group that names a field (`Phone - Mobile`).
+fn field_part(text: &str) -> Option<HeaderWords> {
+    let (group, rest) = PART_SEPARATORS
+        .iter()
+        .filter_map(|separator| text.split_once(separator))
+        .min_by_key(|(group, _)| group.len())?;
+    let group = HeaderWords::new(group);
+    let rest = HeaderWords::new(rest);
+    let numbered = group.text_words().count() < group.words.len();
+    if group.is_empty() || rest.is_empty() || numbered {
+        return None;
+    }
+    let names_record = matches!(classify(&group, false).0, Field::Unknown | Field::FullName);
+    names_record.then_some(rest)
+}
+
 /// Classifies a header by its words. Returns the field and the reason.
 fn classify(words: &HeaderWords, has_geolocation: bool) -> (Field, String) {
     if words.is_empty() {
@@ -137,14 +180,8 @@ fn classify(words: &HeaderWords, has_geolocation: bool) -> (Field, String) {
     if let Some(field) = classify_non_customer(words) {
         return field;
     }
-    if words.has_any(PHONE) {
-        return (Field::Phone, "The header names a phone number".to_string());
-    }
-    if words.has_any(EMAIL) {
-        return (
-            Field::Email,
-            "The header names an email address".to_string(),
-        );
+    if let Some(field) = classify_contact(words) {
+        return field;
     }
     if words.has_any(COMPANY) || words.has("business") && words.has("name") {
         return (
@@ -198,13 +235,60 @@ fn classify_non_customer(words: &HeaderWords) -> Option<(Field, String)> {
     None
 }
 
+/// Phone and email columns, and the columns about a phone number or an
+/// email address that must not be read as one: extensions, country codes,
+/// formats, bounces, domains and "do not contact" flags.
+fn classify_contact(words: &HeaderWords) -> Option<(Field, String)> {
+    let is_phone = words.has_any(PHONE);
+    let is_email = !is_phone && words.has_any(EMAIL);
+    if !is_phone && !is_email {
+        return None;
+    }
+    if words.has_any(NEGATION) {
+        return Some((
+            Field::Ignore,
+            "The column records that the customer must not be contacted, not a phone number or email address".to_string(),
+        ));
+    }
+    if is_phone && words.has_any(PHONE_ATTRIBUTES) {
+        return Some((
+            Field::Ignore,
+            "The column holds a part of a phone number or a fact about it, not a whole number"
+                .to_string(),
+        ));
+    }
+    if is_email && words.has_any(EMAIL_ATTRIBUTES) {
+        return Some((
+            Field::Ignore,
+            "The column holds a fact about an email address, not the address".to_string(),
+        ));
+    }
+    Some(if is_phone {
+        (Field::Phone, "The header names a phone number".to_string())
+    } else {
+        (
+            Field::Email,
+            "The header names an email address".to_string(),
+        )
+    })
+}
+
 /// Consent columns, and the SMS-only and opt-out columns that look like
 /// them but must not set permission to contact.
 fn classify_consent(words: &HeaderWords) -> Option<(Field, String)> {
     let opt_in = words.has("opt") && words.has("in");
     let opt_out = words.has("opt") && words.has("out") || words.has_any(OPT_OUT);
-    let accepts_marketing = words.has_any(&["accepts", "accept"]) && words.has("marketing");
-    if !(words.has_any(CONSENT) || opt_in || opt_out || accepts_marketing) {
+    let accepts_marketing = words.has_any(ACCEPT) && words.has_any(MARKETING);
+    // German joins words: `Werbeeinwilligung`, `Newslettereinwilligung`.
+    let compound_consent = words
+        .words
+        .iter()
+        .any(|word| word.ends_with("einwilligung") || word.ends_with("zustimmung"));
+    // Pipedrive's `Marketing status` contains subscribed or unsubscribed, but
+    // HubSpot's `Marketing contact status` is a billing tier, not consent.
+    let marketing_status = words.has("marketing") && words.has("status") && !words.has("contact");
+    let consent = words.has_any(CONSENT) || compound_consent || marketing_status;
+    if !(consent || opt_in || opt_out || accepts_marketing) {
         return None;
     }
     if opt_out {
@@ -217,6 +301,12 @@ fn classify_consent(words: &HeaderWords) -> Option<(Field, String)> {
         return Some((
             Field::Ignore,
             "Consent to text messages alone does not give permission to contact".to_string(),
+        ));
+    }
+    if words.has_any(NOT_MARKETING) {
+        return Some((
+            Field::Ignore,
+            "Consent to reminders, appointment or service messages is not consent to marketing, so it does not give permission to contact".to_string(),
         ));
     }
     Some((
@@ -276,7 +366,7 @@ fn address_part(words: &HeaderWords) -> Option<Part> {
     if words.has("formatted") {
         return Some(Part::Whole);
     }
-    if words.has("extended") {
+    if words.has_any(STREET2) {
         return Some(Part::Street2);
     }
     if !words.has_any(STREET) {
@@ -386,12 +476,23 @@ fn settle_with_values(
     (target, confidence, reason.to_string())
 }
 
-/// Returns the field the values prove when they outweigh the header:
-/// business location ids anywhere, email addresses under a name or unknown
-/// header (names never look like addresses), and formatted phone numbers
-/// under an unknown header.
+/// Returns the field the values prove when they outweigh the header.
+/// An email or phone header is ignored when most of its values lack an `@`
+/// or have too few digits. Business location ids win anywhere. Email
+/// addresses win under a name or unknown header, because names never look
+/// like addresses. Formatted phone numbers win under an unknown header.
 fn values_override(field: &Field, profile: &ValueProfile) -> Option<(Field, Target, &'static str)> {
     let mostly = |share: f32| profile.sampled > 0 && share >= 0.8;
+    let under_half = |share: f32| profile.sampled > 0 && share < 0.5;
+    if *field == Field::Email && under_half(profile.at_sign_share) {
+        let reason = "The header names an email address, but most values have no @, so they are not addresses";
+        return Some((Field::Ignore, Target::Ignore, reason));
+    }
+    let short_values = profile.sampled > 0 && profile.short_digits_share > 0.5;
+    if *field == Field::Phone && short_values {
+        let reason = "The header names a phone number, but most values have fewer than 6 digits, so they are not whole numbers";
+        return Some((Field::Ignore, Target::Ignore, reason));
+    }
     if mostly(profile.location_share) {
         let reason = "The values are business location ids (AG-...)";
         return Some((Field::Ignore, Target::Location, reason));
@@ -412,19 +513,18 @@ fn values_override(field: &Field, profile: &ValueProfile) -> Option<(Field, Targ
     None
 }
 
-/// Separate given and family columns win over whole-name columns; a French
-/// `Nom` without a `Prénom` beside it is the whole name.
+/// Settles name columns: a French `Nom` without a `Prénom` beside it is
+/// the whole name. A whole-name column beside given and family columns
+/// stays mapped, because each row reads it only when its given and family
+/// name cells are both empty (Thunderbird's `Display Name`).
 fn resolve_names(fields: &[(Field, String)], guesses: &mut [ColumnGuess]) {
     let has_given = fields.iter().any(|(field, _)| *field == Field::Given);
     let has_family = fields.iter().any(|(field, _)| *field == Field::Family);
     for (guess, (field, _)) in guesses.iter_mut().zip(fields) {
         match field {
             Field::FamilyOrWhole if !has_given => guess.target = Target::FullName,
-            Field::FullName if has_given || has_family => {
-                guess.target = Target::Ignore;
-                guess.reason =
-                    "Separate given and family name columns are used instead of the whole name"
-                        .to_string();
+            Field::FullName if guess.target == Target::FullName && (has_given || has_family) => {
+                guess.reason = "The header names the whole name, which a row uses only when its given and family name cells are empty".to_string();
             }
             _ => {}
         }

@@ -77,10 +77,29 @@ fn french_nom_depends_on_prenom() {
 }
 
 #[test]
-fn separate_names_win_over_whole_name() {
+fn whole_name_kept_beside_separate_names() {
+    // Rows read the whole name only when given and family are empty.
     assert_eq!(
         targets(&["Name", "Given Name", "Family Name"]),
-        [Target::Ignore, Target::GivenName, Target::FamilyName]
+        [Target::FullName, Target::GivenName, Target::FamilyName]
+    );
+    assert_eq!(
+        targets(&[
+            "First Name",
+            "Last Name",
+            "Display Name",
+            "Nickname",
+            "Screen Name",
+            "User Name",
+        ]),
+        [
+            Target::GivenName,
+            Target::FamilyName,
+            Target::FullName,
+            Target::Ignore,
+            Target::Ignore,
+            Target::Ignore,
+        ]
     );
 }
 
@@ -277,10 +296,56 @@ fn values_decide_unknown_headers() {
 
 #[test]
 fn values_that_disagree_lower_confidence() {
-    let sheet = table(&["Email"], &[&["Ana Smith"], &["Bo Lee"]]);
+    let sheet = table(
+        &["Email", "Phone"],
+        &[
+            &["ana@example", "313-555-0101"],
+            &["bo@example", "call 313 555 0102"],
+            &["cy@example.com", "ask for 313-555-0103"],
+        ],
+    );
     let guess = guess_columns(&sheet);
     assert_eq!(guess.columns[0].target, Target::Email);
     assert_eq!(guess.columns[0].confidence, Confidence::Low);
+    assert_eq!(guess.columns[1].target, Target::Phone);
+    assert_eq!(guess.columns[1].confidence, Confidence::Low);
+}
+
+#[test]
+fn email_header_without_at_signs_is_ignored() {
+    for values in [
+        ["HTML", "Text", "HTML"],
+        ["0", "1", "0"],
+        ["Ana Smith", "Bo Lee", "x"],
+    ] {
+        let rows: Vec<&[&str]> = values.iter().map(std::slice::from_ref).collect();
+        let guess = guess_columns(&table(&["Email"], &rows));
+        assert_eq!(guess.columns[0].target, Target::Ignore, "{values:?}");
+    }
+    let mostly_addresses = table(
+        &["Email"],
+        &[
+            &["ana@example.com"],
+            &["bo@example.com"],
+            &["not an address"],
+        ],
+    );
+    assert_eq!(guess_mapping(&mostly_addresses).targets, [Target::Email]);
+}
+
+#[test]
+fn phone_header_with_short_values_is_ignored() {
+    for values in [
+        ["204", "17", "3301"],
+        ["+1", "+44", "+33"],
+        ["Yes", "No", "0"],
+    ] {
+        let rows: Vec<&[&str]> = values.iter().map(std::slice::from_ref).collect();
+        let guess = guess_columns(&table(&["Phone"], &rows));
+        assert_eq!(guess.columns[0].target, Target::Ignore, "{values:?}");
+    }
+    let local_numbers = table(&["Phone"], &[&["555 014"], &["(313) 555-0142"], &["22"]]);
+    assert_eq!(guess_mapping(&local_numbers).targets, [Target::Phone]);
 }
 
 #[test]
@@ -301,6 +366,176 @@ fn everything_else_is_ignored() {
         "OPTIN_IP",
         "LAST_CHANGED",
         "",
+    ] {
+        assert_eq!(target_of(header), Target::Ignore, "{header}");
+    }
+}
+
+#[test]
+fn prefixed_headers_read_field_part() {
+    assert_eq!(
+        targets(&[
+            "Person - Name",
+            "Person - First name",
+            "Person - Last name",
+            "Person - Labels",
+            "Person - Email - Work",
+            "Person - Phone - Mobile",
+            "Person - Postal address",
+            "Person - Organization",
+            "Person - Owner",
+            "Person - ID",
+        ]),
+        [
+            Target::FullName,
+            Target::GivenName,
+            Target::FamilyName,
+            Target::Tags,
+            Target::Email,
+            Target::Phone,
+            Target::Address { group: 1 },
+            Target::Ignore,
+            Target::Ignore,
+            Target::Ignore,
+        ]
+    );
+    assert_eq!(
+        targets(&[
+            "Contact - First Name",
+            "Contact \u{2013} Last Name",
+            "Lead - Surname"
+        ]),
+        [Target::GivenName, Target::FamilyName, Target::FamilyName]
+    );
+    for header in ["Person - Phone - Type", "Contact - Email - Label"] {
+        assert_eq!(target_of(header), Target::Ignore, "{header}");
+    }
+}
+
+#[test]
+fn numbered_or_field_groups_keep_whole_header() {
+    assert_eq!(
+        targets(&[
+            "Address 1 - City",
+            "Address 1 - Street",
+            "Address 2 - City",
+            "Phone - Mobile",
+            "Phone 1 - Label",
+            "Relation 1 - Label",
+            "Emergency Contact - Phone",
+        ]),
+        [
+            Target::City { group: 1 },
+            Target::Street1 { group: 1 },
+            Target::City { group: 2 },
+            Target::Phone,
+            Target::Ignore,
+            Target::Ignore,
+            Target::Ignore,
+        ]
+    );
+    assert_eq!(
+        targets(&["Billing - Street", "Billing - City", "Shipping - City"]),
+        [
+            Target::Street1 { group: 1 },
+            Target::City { group: 1 },
+            Target::City { group: 2 },
+        ]
+    );
+}
+
+#[test]
+fn city_and_second_street_line_words() {
+    for header in ["Localidad", "Localité", "Locality", "Ort", "Ortschaft"] {
+        assert_eq!(target_of(header), Target::City { group: 1 }, "{header}");
+    }
+    for header in [
+        "Complément d'adresse",
+        "Complemento de dirección",
+        "Adresszusatz",
+        "Apt/Suite",
+        "Extended Address",
+    ] {
+        assert_eq!(
+            targets(&["Street", header]),
+            [Target::Street1 { group: 1 }, Target::Street2 { group: 1 }],
+            "{header}"
+        );
+    }
+    assert_eq!(
+        targets(&["Dirección", "Localidad"]),
+        [Target::Street1 { group: 1 }, Target::City { group: 1 }]
+    );
+}
+
+#[test]
+fn consent_in_four_languages() {
+    for header in [
+        "Acepta comunicaciones comerciales",
+        "Acepta publicidad",
+        "Consentimiento",
+        "Suscripción",
+        "Accepte les e-mails",
+        "Accepte les offres commerciales",
+        "Consentement",
+        "Einwilligung",
+        "Newsletter-Einwilligung",
+        "Werbeeinwilligung",
+        "Zustimmung Werbung",
+        "Agreed to marketing emails",
+        "Marketing status",
+        "Person - Marketing status",
+    ] {
+        assert_eq!(target_of(header), Target::Consent, "{header}");
+    }
+}
+
+#[test]
+fn contact_attributes_are_not_contacts() {
+    for header in [
+        "Email Format",
+        "Do Not Email",
+        "Email Bounced",
+        "Email Domain",
+        "Email Reminders",
+        "Email Marketing",
+        "E-Mail-Format",
+        "Ne pas envoyer d'e-mails",
+        "Keine E-Mails",
+        "Phone Ext",
+        "Phone Extension",
+        "Work Phone Ext",
+        "Phone Country Code",
+        "Indicatif du téléphone",
+        "Prefijo teléfono",
+        "Telefon Durchwahl",
+        "Do Not Call Phone",
+    ] {
+        assert_eq!(target_of(header), Target::Ignore, "{header}");
+    }
+    for header in [
+        "Email",
+        "Work Email",
+        "Mobile Phone",
+        "Default Address Phone",
+    ] {
+        assert_ne!(target_of(header), Target::Ignore, "{header}");
+    }
+}
+
+#[test]
+fn reminder_opt_ins_are_not_consent() {
+    assert_eq!(
+        targets(&["Email", "Email Opt-in", "Reminder Email Opt-in"]),
+        [Target::Email, Target::Consent, Target::Ignore]
+    );
+    for header in [
+        "Appointment Reminders Opt-in",
+        "Transactional Email Consent",
+        "Service Notifications Opt-in",
+        "Accepte les rappels de rendez-vous",
+        "Acepta recordatorios de citas",
+        "Termin-Erinnerung Einwilligung",
     ] {
         assert_eq!(target_of(header), Target::Ignore, "{header}");
     }

@@ -10,6 +10,12 @@ use crate::table::Table;
 /// without reading a whole large file.
 const SAMPLE_SIZE: usize = 200;
 
+/// Minimum number of digits of a value that can be a phone number.
+/// Extensions (`204`) and country codes (`+1`) have fewer.
+// NOTE: a few small countries (Niue, Saint Helena) have shorter national
+// numbers, so a column of only those would be ignored.
+pub const MIN_PHONE_DIGITS: usize = 6;
+
 /// Shares of a column's sampled values that look like each kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ValueProfile {
@@ -20,6 +26,11 @@ pub struct ValueProfile {
     /// Share of phone-like values written with a `+`, spaces or
     /// punctuation, which an identifier column does not have.
     pub formatted_phone_share: f32,
+    /// Share of values with an `@`, valid addresses or not.
+    pub at_sign_share: f32,
+    /// Share of values with fewer than [`MIN_PHONE_DIGITS`] digits, such as
+    /// extensions, country codes and flags.
+    pub short_digits_share: f32,
     pub location_share: f32,
 }
 
@@ -54,9 +65,20 @@ impl ValueProfile {
             email_share: share(values.iter().filter(|text| looks_like_email(text)).count()),
             phone_share: share(phones.len()),
             formatted_phone_share: share(formatted),
+            at_sign_share: share(values.iter().filter(|text| text.contains('@')).count()),
+            short_digits_share: share(
+                values
+                    .iter()
+                    .filter(|text| digit_count(text) < MIN_PHONE_DIGITS)
+                    .count(),
+            ),
             location_share: share(values.iter().filter(|text| is_location_id(text)).count()),
         }
     }
+}
+
+fn digit_count(text: &str) -> usize {
+    text.chars().filter(char::is_ascii_digit).count()
 }
 
 /// Returns whether a cell contains at least one valid-looking email address.
