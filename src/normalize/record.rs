@@ -13,7 +13,7 @@ use super::consent::parse_consent;
 use super::email::parse_emails;
 use super::name::{clean_name, split_full_name};
 use super::phone::parse_phones;
-use super::place::{parse_country, parse_region};
+use super::place::{country_code, parse_country, parse_region};
 use super::tags::parse_tags;
 use super::{MAX_CELL_CHARS, clean_cell, collapse_spaces, dedup_keep_order, excess_length, quote};
 
@@ -298,17 +298,18 @@ fn read_names(reader: &RowReader<'_>, plan: &ColumnPlan, customer: &mut Customer
     }
 }
 
-/// Reads the first address group, in column order, that has any value.
+/// Reads the first address group, in column order, that has any value. A
+/// whole-address cell and the group's separate part columns are combined
+/// part by part.
 fn read_address(reader: &mut RowReader<'_>, plan: &ColumnPlan) -> Option<Address> {
     let group = plan
         .groups
         .iter()
         .find(|group| group.all().any(|column| !reader.cell(column).is_empty()))?;
-    let has_parts = group.parts().any(|column| !reader.cell(column).is_empty());
-    let raw = if has_parts {
-        group_parts(reader, group)
-    } else {
-        one_cell_parts(reader, group)
+    let separate = group_parts(reader, group);
+    let raw = match one_cell_parts(reader, group, &separate) {
+        Some(cell) => merge_parts(cell, separate),
+        None => separate,
     };
     let address = resolve_address(reader, raw);
     (!address.is_empty()).then_some(address)
@@ -348,17 +349,80 @@ fn group_parts(reader: &RowReader<'_>, group: &GroupColumns) -> RawAddress {
     }
 }
 
-fn one_cell_parts(reader: &RowReader<'_>, group: &GroupColumns) -> RawAddress {
-    let Some((column, text)) = reader.first_value(&group.one_cell) else {
-        return RawAddress::default();
-    };
-    let parts = split_address(&text, reader.default_country());
-    RawAddress {
+/// Splits the group's whole-address cell, or returns `None` when it has
+/// none. A separate country column, when filled, is the country its
+/// regions are read against.
+fn one_cell_parts(
+    reader: &RowReader<'_>,
+    group: &GroupColumns,
+    separate: &RawAddress,
+) -> Option<RawAddress> {
+    let (column, text) = reader.first_value(&group.one_cell)?;
+    let country = separate
+        .country
+        .as_ref()
+        .and_then(|(_, text)| country_code(text))
+        .or(reader.default_country());
+    let parts = split_address(&text, country);
+    Some(RawAddress {
         street: parts.street,
         city: parts.city,
         region: parts.region.map(|region| (column, region)),
         country: parts.country.map(|country| (column, country)),
+    })
+}
+
+/// Combines a whole-address cell with the separate part columns of its
+/// group. A filled part column wins, and the cell gives the parts they
+/// leave empty, so a cell `12 Elm St` beside a state column still gives
+/// the street. When the city column names a city that the cell's last part
+/// does not contain, that part belongs to the street (`Calle Mayor 12, 3º
+/// B` beside a city column `Madrid`). A cell that only repeats the part
+/// columns gives no street.
+fn merge_parts(cell: RawAddress, separate: RawAddress) -> RawAddress {
+    let mut street = cell.street;
+    if let (Some(cell_city), Some(city)) = (&cell.city, &separate.city)
+        && !cell_city.to_lowercase().contains(&city.to_lowercase())
+    {
+        street = Some(match street {
+            Some(street) => format!("{street}, {cell_city}"),
+            None => cell_city.clone(),
+        });
     }
+    if street
+        .as_deref()
+        .is_some_and(|street| repeats_parts(street, &separate))
+    {
+        street = None;
+    }
+    RawAddress {
+        street: separate.street.or(street),
+        city: separate.city.or(cell.city),
+        region: separate.region.or(cell.region),
+        country: separate.country.or(cell.country),
+    }
+}
+
+/// Returns whether every word of a cell is a word of the separate city,
+/// region or country columns (`Laval QC` beside `Laval` and `QC`).
+fn repeats_parts(text: &str, separate: &RawAddress) -> bool {
+    let known = [
+        separate.city.as_deref(),
+        separate.region.as_ref().map(|(_, text)| text.as_str()),
+        separate.country.as_ref().map(|(_, text)| text.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<&str>>()
+    .join(" ")
+    .to_lowercase();
+    let known_words: Vec<&str> = known.split_whitespace().collect();
+    let text = text.to_lowercase();
+    !known_words.is_empty()
+        && text
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|word| !word.is_empty())
+            .all(|word| known_words.contains(&word))
 }
 
 /// Turns the country and region into ISO codes. The default country fills
@@ -586,6 +650,110 @@ mod tests {
             .address
             .and_then(|address| address.street_address);
         assert_eq!(street.as_deref(), Some("12 Elm St, Unit 4"));
+    }
+
+    fn address_of(row: RowCheck) -> Address {
+        row.customer.address.unwrap_or_default()
+    }
+
+    #[test]
+    fn whole_address_keeps_street_beside_parts() {
+        let targets = vec![
+            Target::Email,
+            Target::Address { group: 1 },
+            Target::City { group: 1 },
+            Target::Region { group: 1 },
+            Target::Country { group: 1 },
+        ];
+        let cases = [
+            (["12 Elm St", "", "MI", "US"], "12 Elm St", None, "US-MI"),
+            (
+                ["12 Elm St", "Detroit", "", "United States"],
+                "12 Elm St",
+                Some("Detroit"),
+                "",
+            ),
+            (
+                ["Calle Mayor 12, 3º B", "Madrid", "", "Spain"],
+                "Calle Mayor 12, 3º B",
+                Some("Madrid"),
+                "",
+            ),
+            (
+                [
+                    "Calle Mayor 12, Alcalá de Henares",
+                    "ALCALÁ DE HENARES",
+                    "",
+                    "ES",
+                ],
+                "Calle Mayor 12",
+                Some("ALCALÁ DE HENARES"),
+                "",
+            ),
+            (
+                [
+                    "3037 Prairie Ct\nSaskatoon sk S7Y 7S6\nca",
+                    "Saskatoon",
+                    "sk",
+                    "ca",
+                ],
+                "3037 Prairie Ct",
+                Some("Saskatoon"),
+                "CA-SK",
+            ),
+            (
+                ["9 Prairie Rd, Regina, SK", "", "", "Canada"],
+                "9 Prairie Rd",
+                Some("Regina"),
+                "CA-SK",
+            ),
+        ];
+        for (cells, street, city, region) in cases {
+            let row = read(targets.clone(), &[&["a@example.com"][..], &cells].concat());
+            let address = address_of(row);
+            assert_eq!(address.street_address.as_deref(), Some(street), "{cells:?}");
+            assert_eq!(address.city.as_deref(), city, "{cells:?}");
+            let region = (!region.is_empty()).then_some(region);
+            assert_eq!(address.region_code.as_deref(), region, "{cells:?}");
+        }
+    }
+
+    #[test]
+    fn whole_address_repeating_parts_is_no_street() {
+        let targets = vec![
+            Target::Email,
+            Target::Address { group: 1 },
+            Target::City { group: 1 },
+            Target::Region { group: 1 },
+        ];
+        let row = read(targets, &["a@example.com", "Laval QC", "Laval", "QC"]);
+        let address = address_of(row);
+        assert_eq!(address.street_address, None);
+        assert_eq!(address.city.as_deref(), Some("Laval"));
+        assert_eq!(address.region_code.as_deref(), Some("CA-QC"));
+    }
+
+    #[test]
+    fn whole_address_alone_is_street() {
+        let targets = vec![Target::Email, Target::Address { group: 1 }];
+        let address = address_of(read(targets, &["a@example.com", "Calle Mayor 12"]));
+        assert_eq!(address.street_address.as_deref(), Some("Calle Mayor 12"));
+        assert_eq!(address.city, None);
+        assert_eq!(address.country_code.as_deref(), Some("CA"));
+    }
+
+    #[test]
+    fn whole_address_regions_use_country_column() {
+        let targets = vec![
+            Target::Email,
+            Target::Address { group: 1 },
+            Target::Country { group: 1 },
+        ];
+        let row = read(targets, &["a@example.com", "1 Main St, Fresno, CA", "US"]);
+        let address = address_of(row);
+        assert_eq!(address.city.as_deref(), Some("Fresno"));
+        assert_eq!(address.region_code.as_deref(), Some("US-CA"));
+        assert_eq!(address.country_code.as_deref(), Some("US"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod error;
 mod layout;
 mod ods_check;
 mod text;
+mod trailer;
 mod workbook;
 mod xls_biff;
 mod xls_check;
