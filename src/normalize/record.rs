@@ -334,9 +334,30 @@ fn joined(reader: &RowReader<'_>, columns: &[usize], separator: &str) -> Option<
     (!values.is_empty()).then(|| values.join(separator))
 }
 
+/// Joins the street cells of `columns` with `separator`. A line break
+/// inside a cell separates two street lines, as in a spreadsheet cell
+/// that holds `400 Market St` and `Suite 210` on two lines, so it becomes
+/// `, ` like the break between line 1 and line 2.
+fn joined_street(reader: &RowReader<'_>, columns: &[usize], separator: &str) -> Option<String> {
+    let values: Vec<String> = columns
+        .iter()
+        .map(|&column| {
+            reader
+                .cell(column)
+                .lines()
+                .map(collapse_spaces)
+                .filter(|line| !line.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .filter(|text| !text.is_empty())
+        .collect();
+    (!values.is_empty()).then(|| values.join(separator))
+}
+
 fn group_parts(reader: &RowReader<'_>, group: &GroupColumns) -> RawAddress {
-    let line1 = joined(reader, &group.street1, " ");
-    let line2 = joined(reader, &group.street2, ", ");
+    let line1 = joined_street(reader, &group.street1, " ");
+    let line2 = joined_street(reader, &group.street2, ", ");
     let street = match (line1, line2) {
         (Some(line1), Some(line2)) => Some(format!("{line1}, {line2}")),
         (line1, line2) => line1.or(line2),
@@ -650,6 +671,17 @@ mod tests {
             .address
             .and_then(|address| address.street_address);
         assert_eq!(street.as_deref(), Some("12 Elm St, Unit 4"));
+    }
+
+    #[test]
+    fn line_break_in_street_cell_joins_with_comma() {
+        let targets = vec![Target::Phone, Target::Street1 { group: 1 }];
+        let row = read(targets, &["416 555 0142", "400 Market St\r\n  Suite 210\n"]);
+        let street = row
+            .customer
+            .address
+            .and_then(|address| address.street_address);
+        assert_eq!(street.as_deref(), Some("400 Market St, Suite 210"));
     }
 
     fn address_of(row: RowCheck) -> Address {
