@@ -116,7 +116,7 @@ impl fmt::Display for IssueText {
                 };
                 write!(
                     f,
-                    "Row {earlier_row} has the same {kind} ({}); the API will report this row as a conflict, so skip or merge one of the two",
+                    "Row {earlier_row} has the same {kind} ({}). The API keeps whichever of the two arrives first and reports the other as a conflict, so exclude one of them or merge it after the upload",
                     quote(value)
                 )
             }
