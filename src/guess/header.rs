@@ -72,6 +72,41 @@ impl HeaderWords {
         self.words.is_empty()
     }
 
+    /// Returns the number that ends the header when the word before it is
+    /// one of `after`: the line of `Address 1: Street 2` is 2, not the 1
+    /// of its group.
+    pub fn trailing_number_after(&self, after: &[&str]) -> Option<u32> {
+        let [.., word, number] = self.words.as_slice() else {
+            return None;
+        };
+        if !after.contains(&word.as_str()) {
+            return None;
+        }
+        number.parse().ok()
+    }
+
+    /// Returns the words after a leading group word (`billing_first_name`
+    /// gives `first name`), or `None` when the header has no such group.
+    pub fn after_group(&self) -> Option<HeaderWords> {
+        let (first, rest) = self.words.split_first()?;
+        if !RECORD_GROUPS.contains(&first.as_str()) || rest.is_empty() {
+            return None;
+        }
+        Some(HeaderWords {
+            words: rest.to_vec(),
+        })
+    }
+
+    /// Returns whether an email or phone header names only the field, with
+    /// no word that could make it about something else (`Email Campaign`).
+    pub fn names_only_contact(&self) -> bool {
+        self.text_words().all(|word| {
+            [EMAIL, PHONE, PLAIN_CONTACT_WORDS, RECORD_GROUPS]
+                .iter()
+                .any(|list| list.contains(&word))
+        })
+    }
+
     /// Returns the number written right after the first word of `after`,
     /// with the position of the word that follows the number.
     pub fn number_after(&self, after: &[&str]) -> Option<(u32, usize)> {
@@ -115,6 +150,58 @@ pub const FAMILY: &[&str] = &[
 /// Words that name a whole name, or the customer as a whole.
 pub const WHOLE_NAME: &[&str] = &[
     "name", "fullname", "customer", "client", "contact", "nom", "kunde",
+];
+/// Words of [`WHOLE_NAME`] that name the customer record rather than the
+/// name. Alone they head a name column, but with other words they head a
+/// column about the record (`Preferred Method of Contact`).
+pub const RECORD_NAMES: &[&str] = &["customer", "client", "contact", "kunde"];
+/// Words that name a name whatever else the header says.
+pub const NAME_WORDS: &[&str] = &[
+    "name", "names", "fullname", "nom", "completo", "complet", "full",
+];
+/// Leading words that name whose or which detail a header is
+/// (`billing_first_name`, `Contact Email`) and no field of their own.
+pub const RECORD_GROUPS: &[&str] = &[
+    "billing", "shipping", "mailing", "delivery", "invoice", "home", "work", "business", "office",
+    "personal", "private", "person", "contact", "customer", "client", "primary", "main",
+];
+/// Words besides the field's own that a plain email or phone header may
+/// have (`Email Address`, `Phone Number`, `Other Phone`).
+pub const PLAIN_CONTACT_WORDS: &[&str] = &[
+    "address",
+    "addresses",
+    "adresse",
+    "direccion",
+    "number",
+    "numbers",
+    "no",
+    "nr",
+    "num",
+    "nummer",
+    "numero",
+    "default",
+    "preferred",
+    "other",
+    "secondary",
+    "de",
+    "of",
+];
+/// Values of a column that records how a customer wants to be contacted
+/// (`Preferred Method of Contact`), never a name.
+pub const CONTACT_METHODS: &[&str] = &[
+    "email",
+    "e-mail",
+    "mail",
+    "phone",
+    "telephone",
+    "call",
+    "sms",
+    "text",
+    "fax",
+    "post",
+    "letter",
+    "whatsapp",
+    "any",
 ];
 /// Name parts the API has no field for.
 pub const OTHER_NAME_PARTS: &[&str] = &[
