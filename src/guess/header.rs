@@ -1,5 +1,6 @@
 //! Reading a header: normalised into words, then matched against the
-//! words English, French, Spanish and German exports use for each field.
+//! words English, French, Spanish, German, Italian, Dutch and Portuguese
+//! exports use for each field.
 
 use crate::normalize::clean_cell;
 
@@ -131,6 +132,7 @@ pub const GIVEN: &[&str] = &[
     "nombre",
     "nome",
     "primer",
+    "voornaam",
 ];
 /// Words that name a family name.
 pub const FAMILY: &[&str] = &[
@@ -146,6 +148,9 @@ pub const FAMILY: &[&str] = &[
     "apellidos",
     "sobrenome",
     "cognome",
+    "achternaam",
+    "apelido",
+    "apelidos",
 ];
 /// Words that name a whole name, or the customer as a whole.
 pub const WHOLE_NAME: &[&str] = &[
@@ -294,6 +299,11 @@ pub const PHONE: &[&str] = &[
     "movil",
     "celular",
     "gsm",
+    "cellulare",
+    "telemovel",
+    "telefoon",
+    "telefoonnummer",
+    "mobiel",
 ];
 pub const FAX: &[&str] = &["fax", "telefax", "telecopieur"];
 /// Words that name a street line, or a whole address when nothing more
@@ -313,6 +323,9 @@ pub const STREET: &[&str] = &[
     "domicilio",
     "anschrift",
     "extended",
+    "indirizzo",
+    "adres",
+    "morada",
 ];
 pub const CITY: &[&str] = &[
     "city",
@@ -332,6 +345,12 @@ pub const CITY: &[&str] = &[
     "wohnort",
     "localidad",
     "ortschaft",
+    "citta",
+    "comune",
+    "woonplaats",
+    "plaats",
+    "localidade",
+    "cidade",
 ];
 /// Words that name the second street line (`Complément d'adresse`,
 /// `Adresszusatz`, `Apt/Suite`), whatever street word comes with them.
@@ -356,6 +375,9 @@ pub const REGION: &[&str] = &[
     "prov",
     "departamento",
     "kanton",
+    "provincie",
+    "distrito",
+    "regione",
 ];
 pub const COUNTRY: &[&str] = &[
     "country",
@@ -365,6 +387,7 @@ pub const COUNTRY: &[&str] = &[
     "land",
     "nation",
     "staat",
+    "nazione",
 ];
 /// Words that make a column a postal code or post-office box, which the
 /// API has no field for.
@@ -377,6 +400,7 @@ pub const POSTAL: &[&str] = &[
     "cp",
     "box",
     "po",
+    "cap",
 ];
 pub const TAGS: &[&str] = &[
     "tags",
@@ -394,6 +418,9 @@ pub const TAGS: &[&str] = &[
     "kategorien",
     "schlagworte",
     "segments",
+    "grupos",
+    "gruppi",
+    "groepen",
 ];
 /// Words that make a column about consent to marketing.
 pub const CONSENT: &[&str] = &[
@@ -426,6 +453,9 @@ pub const CONSENT: &[&str] = &[
     "erlaubnis",
     "newsletter",
     "newsletters",
+    "consenso",
+    "nieuwsbrief",
+    "toestemming",
 ];
 /// Verbs of acceptance. With a word of
 /// [`MARKETING`] beside them they make a consent column (`Acepta
@@ -442,6 +472,8 @@ pub const ACCEPT: &[&str] = &[
     "accepte",
     "accepter",
     "akzeptiert",
+    "aceita",
+    "accetta",
 ];
 /// Words for marketing messages and the channels they come by.
 pub const MARKETING: &[&str] = &[

@@ -2,8 +2,8 @@
 //! meaning of its header and the look of its values.
 //!
 //! A header is normalised into words (see [`header::HeaderWords`]) and
-//! matched against words that English, French, Spanish and German exports
-//! use, never against whole known layouts. Words that mark a column as
+//! matched against words that English, French, Spanish, German, Italian,
+//! Dutch and Portuguese exports use, never against whole known layouts. Words that mark a column as
 //! something else win first: fax, identifiers, consent, type or label
 //! columns, other people, the company. A `Group - Field` header such as
 //! `Person - First name`, or a leading group word as in

@@ -704,3 +704,68 @@ fn identifier_or_method_values_are_not_names() {
     let names = single_column("Name", &["Dee Abbe", "Ada", "Bea"]);
     assert_eq!(names.target, Target::FullName);
 }
+
+#[test]
+fn italian_dutch_portuguese_headers() {
+    let italian = targets(&[
+        "Nome",
+        "Cognome",
+        "Indirizzo",
+        "Città",
+        "CAP",
+        "Provincia",
+        "Nazione",
+        "Cellulare",
+        "Consenso marketing",
+    ]);
+    let dutch = targets(&[
+        "Voornaam",
+        "Achternaam",
+        "Adres",
+        "Woonplaats",
+        "Postcode",
+        "Provincie",
+        "Land",
+        "Mobiel nummer",
+        "Nieuwsbrief",
+    ]);
+    let portuguese = targets(&[
+        "Nome",
+        "Apelido",
+        "Morada",
+        "Localidade",
+        "Código postal",
+        "Distrito",
+        "País",
+        "Telemóvel",
+        "Aceita marketing",
+    ]);
+    for (language, found) in [("it", italian), ("nl", dutch), ("pt", portuguese)] {
+        assert_eq!(
+            found,
+            [
+                Target::GivenName,
+                Target::FamilyName,
+                Target::Street1 { group: 1 },
+                Target::City { group: 1 },
+                Target::Ignore,
+                Target::Region { group: 1 },
+                Target::Country { group: 1 },
+                Target::Phone,
+                Target::Consent,
+            ],
+            "{language}"
+        );
+    }
+    assert_eq!(target_of("Grupos"), Target::Tags);
+    assert_eq!(target_of("Nome completo"), Target::FullName);
+}
+
+#[test]
+fn new_language_words_keep_old_meanings() {
+    assert_eq!(targets(&["Nom", "Email"])[0], Target::FullName);
+    assert_eq!(targets(&["Prénom", "Nom"])[1], Target::FamilyName);
+    assert_eq!(target_of("Adresse"), Target::Address { group: 1 });
+    assert_eq!(target_of("Land"), Target::Country { group: 1 });
+    assert_eq!(target_of("Nombre"), Target::GivenName);
+}
