@@ -1,5 +1,6 @@
 //! Reading a header: normalised into words, then matched against the
-//! words English, French, Spanish and German exports use for each field.
+//! words English, French, Spanish, German, Italian, Dutch and Portuguese
+//! exports use for each field.
 
 use crate::normalize::clean_cell;
 
@@ -72,6 +73,41 @@ impl HeaderWords {
         self.words.is_empty()
     }
 
+    /// Returns the number that ends the header when the word before it is
+    /// one of `after`: the line of `Address 1: Street 2` is 2, not the 1
+    /// of its group.
+    pub fn trailing_number_after(&self, after: &[&str]) -> Option<u32> {
+        let [.., word, number] = self.words.as_slice() else {
+            return None;
+        };
+        if !after.contains(&word.as_str()) {
+            return None;
+        }
+        number.parse().ok()
+    }
+
+    /// Returns the words after a leading group word (`billing_first_name`
+    /// gives `first name`), or `None` when the header has no such group.
+    pub fn after_group(&self) -> Option<HeaderWords> {
+        let (first, rest) = self.words.split_first()?;
+        if !RECORD_GROUPS.contains(&first.as_str()) || rest.is_empty() {
+            return None;
+        }
+        Some(HeaderWords {
+            words: rest.to_vec(),
+        })
+    }
+
+    /// Returns whether an email or phone header names only the field, with
+    /// no word that could make it about something else (`Email Campaign`).
+    pub fn names_only_contact(&self) -> bool {
+        self.text_words().all(|word| {
+            [EMAIL, PHONE, PLAIN_CONTACT_WORDS, RECORD_GROUPS]
+                .iter()
+                .any(|list| list.contains(&word))
+        })
+    }
+
     /// Returns the number written right after the first word of `after`,
     /// with the position of the word that follows the number.
     pub fn number_after(&self, after: &[&str]) -> Option<(u32, usize)> {
@@ -96,6 +132,7 @@ pub const GIVEN: &[&str] = &[
     "nombre",
     "nome",
     "primer",
+    "voornaam",
 ];
 /// Words that name a family name.
 pub const FAMILY: &[&str] = &[
@@ -111,10 +148,65 @@ pub const FAMILY: &[&str] = &[
     "apellidos",
     "sobrenome",
     "cognome",
+    "achternaam",
+    "apelido",
+    "apelidos",
 ];
 /// Words that name a whole name, or the customer as a whole.
 pub const WHOLE_NAME: &[&str] = &[
     "name", "fullname", "customer", "client", "contact", "nom", "kunde",
+];
+/// Words of [`WHOLE_NAME`] that name the customer record rather than the
+/// name. Alone they head a name column, but with other words they head a
+/// column about the record (`Preferred Method of Contact`).
+pub const RECORD_NAMES: &[&str] = &["customer", "client", "contact", "kunde"];
+/// Words that name a name whatever else the header says.
+pub const NAME_WORDS: &[&str] = &[
+    "name", "names", "fullname", "nom", "completo", "complet", "full",
+];
+/// Leading words that name whose or which detail a header is
+/// (`billing_first_name`, `Contact Email`) and no field of their own.
+pub const RECORD_GROUPS: &[&str] = &[
+    "billing", "shipping", "mailing", "delivery", "invoice", "home", "work", "business", "office",
+    "personal", "private", "person", "contact", "customer", "client", "primary", "main",
+];
+/// Words besides the field's own that a plain email or phone header may
+/// have (`Email Address`, `Phone Number`, `Other Phone`).
+pub const PLAIN_CONTACT_WORDS: &[&str] = &[
+    "address",
+    "addresses",
+    "adresse",
+    "direccion",
+    "number",
+    "numbers",
+    "no",
+    "nr",
+    "num",
+    "nummer",
+    "numero",
+    "default",
+    "preferred",
+    "other",
+    "secondary",
+    "de",
+    "of",
+];
+/// Values of a column that records how a customer wants to be contacted
+/// (`Preferred Method of Contact`), never a name.
+pub const CONTACT_METHODS: &[&str] = &[
+    "email",
+    "e-mail",
+    "mail",
+    "phone",
+    "telephone",
+    "call",
+    "sms",
+    "text",
+    "fax",
+    "post",
+    "letter",
+    "whatsapp",
+    "any",
 ];
 /// Name parts the API has no field for.
 pub const OTHER_NAME_PARTS: &[&str] = &[
@@ -207,6 +299,11 @@ pub const PHONE: &[&str] = &[
     "movil",
     "celular",
     "gsm",
+    "cellulare",
+    "telemovel",
+    "telefoon",
+    "telefoonnummer",
+    "mobiel",
 ];
 pub const FAX: &[&str] = &["fax", "telefax", "telecopieur"];
 /// Words that name a street line, or a whole address when nothing more
@@ -226,6 +323,9 @@ pub const STREET: &[&str] = &[
     "domicilio",
     "anschrift",
     "extended",
+    "indirizzo",
+    "adres",
+    "morada",
 ];
 pub const CITY: &[&str] = &[
     "city",
@@ -245,6 +345,12 @@ pub const CITY: &[&str] = &[
     "wohnort",
     "localidad",
     "ortschaft",
+    "citta",
+    "comune",
+    "woonplaats",
+    "plaats",
+    "localidade",
+    "cidade",
 ];
 /// Words that name the second street line (`Complément d'adresse`,
 /// `Adresszusatz`, `Apt/Suite`), whatever street word comes with them.
@@ -269,6 +375,9 @@ pub const REGION: &[&str] = &[
     "prov",
     "departamento",
     "kanton",
+    "provincie",
+    "distrito",
+    "regione",
 ];
 pub const COUNTRY: &[&str] = &[
     "country",
@@ -278,6 +387,7 @@ pub const COUNTRY: &[&str] = &[
     "land",
     "nation",
     "staat",
+    "nazione",
 ];
 /// Words that make a column a postal code or post-office box, which the
 /// API has no field for.
@@ -290,6 +400,7 @@ pub const POSTAL: &[&str] = &[
     "cp",
     "box",
     "po",
+    "cap",
 ];
 pub const TAGS: &[&str] = &[
     "tags",
@@ -307,6 +418,9 @@ pub const TAGS: &[&str] = &[
     "kategorien",
     "schlagworte",
     "segments",
+    "grupos",
+    "gruppi",
+    "groepen",
 ];
 /// Words that make a column about consent to marketing.
 pub const CONSENT: &[&str] = &[
@@ -339,6 +453,9 @@ pub const CONSENT: &[&str] = &[
     "erlaubnis",
     "newsletter",
     "newsletters",
+    "consenso",
+    "nieuwsbrief",
+    "toestemming",
 ];
 /// Verbs of acceptance. With a word of
 /// [`MARKETING`] beside them they make a consent column (`Acepta
@@ -355,6 +472,8 @@ pub const ACCEPT: &[&str] = &[
     "accepte",
     "accepter",
     "akzeptiert",
+    "aceita",
+    "accetta",
 ];
 /// Words for marketing messages and the channels they come by.
 pub const MARKETING: &[&str] = &[

@@ -2,14 +2,17 @@
 //! meaning of its header and the look of its values.
 //!
 //! A header is normalised into words (see [`header::HeaderWords`]) and
-//! matched against words that English, French, Spanish and German exports
-//! use, never against whole known layouts. Words that mark a column as
+//! matched against words that English, French, Spanish, German, Italian,
+//! Dutch and Portuguese exports use, never against whole known layouts. Words that mark a column as
 //! something else win first: fax, identifiers, consent, type or label
 //! columns, other people, the company. A `Group - Field` header such as
-//! `Person - First name` is read by its field part. Sampled values then
-//! decide columns whose header names no field, overrule an email or phone
-//! header whose values contain no addresses or whole numbers, and lower the
-//! confidence of a header whose values disagree with it.
+//! `Person - First name`, or a leading group word as in
+//! `billing_first_name`, is read by its field part. Sampled values then
+//! decide columns whose header names no field. They overrule an email or
+//! phone header with extra words whose values contain no addresses or whole
+//! numbers, and a name header over identifiers. They lower the confidence
+//! of a header whose values disagree with it, such as a plain `Email`
+//! column of invalid addresses, which stays mapped so its rows show errors.
 
 pub mod header;
 mod values;
@@ -112,7 +115,9 @@ pub fn guess_columns(table: &Table) -> MappingGuess {
     let mut guesses: Vec<ColumnGuess> = Vec::with_capacity(headers.len());
     for (column, (field, reason)) in fields.iter_mut().enumerate() {
         let header = table.headers.get(column).cloned().unwrap_or_default();
-        let (target, confidence, reason) = settle_with_values(field, reason, &profiles[column]);
+        let plain = headers[column].names_only_contact();
+        let (target, confidence, reason) =
+            settle_with_values(field, reason, plain, &profiles[column]);
         guesses.push(ColumnGuess {
             column,
             header,
@@ -138,15 +143,24 @@ const PART_SEPARATORS: [&str; 3] = [" - ", " \u{2013} ", " \u{2014} "];
 
 /// Classifies a header, reading the field part of a `Group - Field` or
 /// `Group - Field - Kind` header (Pipedrive's `Person - First name`) on its
-/// own when the group names the record rather than a field.
+/// own when the group names the record rather than a field. A header that
+/// starts with a group word (`billing_first_name`, `Contact Email`) is read
+/// without it when the rest names a field.
 fn classify_header(text: &str, words: &HeaderWords, has_geolocation: bool) -> (Field, String) {
     let whole = classify(words, has_geolocation);
-    let Some(field_words) = field_part(text) else {
+    if let Some(field_words) = field_part(text) {
+        let field = classify(&field_words, has_geolocation);
+        // The whole header keeps an address group's qualifier (`Billing - City`).
+        if matches!(field.0, Field::Address { .. }) {
+            return whole;
+        }
+        return field;
+    }
+    let Some(field_words) = words.after_group() else {
         return whole;
     };
     let field = classify(&field_words, has_geolocation);
-    // The whole header keeps an address group's qualifier (`Billing - City`).
-    if matches!(field.0, Field::Address { .. }) {
+    if matches!(field.0, Field::Address { .. } | Field::Unknown) {
         return whole;
     }
     field
@@ -374,18 +388,15 @@ fn address_part(words: &HeaderWords) -> Option<Part> {
     }
     // A number right after the street word with nothing after it is a line
     // number (`Address2`, `Street Address 2`, `Business Street 3`).
-    let line = words
-        .number_after(&[
-            "street",
-            "address",
-            "adresse",
-            "line",
-            "addr",
-            "strasse",
-            "direccion",
-        ])
-        .filter(|&(_, next)| next >= words.words.len())
-        .map(|(number, _)| number);
+    let line = words.trailing_number_after(&[
+        "street",
+        "address",
+        "adresse",
+        "line",
+        "addr",
+        "strasse",
+        "direccion",
+    ]);
     Some(match line {
         Some(1) => Part::Street1,
         Some(_) => Part::Street2,
@@ -424,7 +435,16 @@ fn classify_name(words: &HeaderWords) -> (Field, String) {
                 .to_string(),
         );
     }
-    if words.has_any(WHOLE_NAME) || words.has_any(&["completo", "complet", "full"]) {
+    let about_record =
+        words.has_any(RECORD_NAMES) && !words.has_any(NAME_WORDS) && words.text_words().count() > 1;
+    if about_record {
+        return (
+            Field::Unknown,
+            "The header names the customer record with other words, not the customer's name"
+                .to_string(),
+        );
+    }
+    if words.has_any(WHOLE_NAME) || words.has_any(NAME_WORDS) {
         return (
             Field::FullName,
             "The header names the customer's whole name".to_string(),
@@ -442,9 +462,10 @@ fn classify_name(words: &HeaderWords) -> (Field, String) {
 fn settle_with_values(
     field: &mut Field,
     reason: &str,
+    plain_header: bool,
     profile: &ValueProfile,
 ) -> (Target, Confidence, String) {
-    if let Some((new_field, target, reason)) = values_override(field, profile) {
+    if let Some((new_field, target, reason)) = values_override(field, plain_header, profile) {
         *field = new_field;
         let confidence = if target == Target::Location {
             Confidence::High
@@ -477,19 +498,27 @@ fn settle_with_values(
 }
 
 /// Returns the field the values prove when they outweigh the header.
-/// An email or phone header is ignored when most of its values lack an `@`
-/// or have too few digits. Business location ids win anywhere. Email
-/// addresses win under a name or unknown header, because names never look
-/// like addresses. Formatted phone numbers win under an unknown header.
-fn values_override(field: &Field, profile: &ValueProfile) -> Option<(Field, Target, &'static str)> {
+/// An email or phone header with words beside the field's own is ignored
+/// when most of its values lack an `@` or have too few digits. A plain
+/// `Email` or `Phone` header stays mapped whatever its values, so that its
+/// invalid values show as row errors instead of being dropped. Business
+/// location ids win anywhere. Email addresses win under a name or unknown
+/// header, because names never look like addresses. Identifiers and
+/// contact methods (`Email`, `Phone`) under a name header are not names.
+/// Formatted phone numbers win under an unknown header.
+fn values_override(
+    field: &Field,
+    plain_header: bool,
+    profile: &ValueProfile,
+) -> Option<(Field, Target, &'static str)> {
     let mostly = |share: f32| profile.sampled > 0 && share >= 0.8;
     let under_half = |share: f32| profile.sampled > 0 && share < 0.5;
-    if *field == Field::Email && under_half(profile.at_sign_share) {
+    if *field == Field::Email && !plain_header && under_half(profile.at_sign_share) {
         let reason = "The header names an email address, but most values have no @, so they are not addresses";
         return Some((Field::Ignore, Target::Ignore, reason));
     }
     let short_values = profile.sampled > 0 && profile.short_digits_share > 0.5;
-    if *field == Field::Phone && short_values {
+    if *field == Field::Phone && !plain_header && short_values {
         let reason = "The header names a phone number, but most values have fewer than 6 digits, so they are not whole numbers";
         return Some((Field::Ignore, Target::Ignore, reason));
     }
@@ -504,6 +533,11 @@ fn values_override(field: &Field, profile: &ValueProfile) -> Option<(Field, Targ
     if name_or_unknown && mostly(profile.email_share) {
         let reason = "The values look like email addresses";
         return Some((Field::Email, Target::Email, reason));
+    }
+    let not_names = mostly(profile.identifier_share) || mostly(profile.contact_method_share);
+    if name_or_unknown && not_names {
+        let reason = "The values are identifiers or ways of contact, not names";
+        return Some((Field::Ignore, Target::Ignore, reason));
     }
     let formatted_phones = mostly(profile.phone_share) && profile.formatted_phone_share >= 0.5;
     if *field == Field::Unknown && formatted_phones {

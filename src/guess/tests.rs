@@ -311,16 +311,22 @@ fn values_that_disagree_lower_confidence() {
     assert_eq!(guess.columns[1].confidence, Confidence::Low);
 }
 
+fn single_column(header: &str, values: &[&str]) -> ColumnGuess {
+    let rows: Vec<&[&str]> = values.iter().map(std::slice::from_ref).collect();
+    guess_columns(&table(&[header], &rows)).columns.remove(0)
+}
+
 #[test]
-fn email_header_without_at_signs_is_ignored() {
+fn qualified_email_without_at_signs_is_ignored() {
     for values in [
         ["HTML", "Text", "HTML"],
         ["0", "1", "0"],
         ["Ana Smith", "Bo Lee", "x"],
     ] {
-        let rows: Vec<&[&str]> = values.iter().map(std::slice::from_ref).collect();
-        let guess = guess_columns(&table(&["Email"], &rows));
-        assert_eq!(guess.columns[0].target, Target::Ignore, "{values:?}");
+        for header in ["Email Campaign", "Email Greeting"] {
+            let guess = single_column(header, &values);
+            assert_eq!(guess.target, Target::Ignore, "{header}: {values:?}");
+        }
     }
     let mostly_addresses = table(
         &["Email"],
@@ -334,18 +340,53 @@ fn email_header_without_at_signs_is_ignored() {
 }
 
 #[test]
-fn phone_header_with_short_values_is_ignored() {
+fn qualified_phone_with_short_values_is_ignored() {
     for values in [
         ["204", "17", "3301"],
         ["+1", "+44", "+33"],
         ["Yes", "No", "0"],
     ] {
-        let rows: Vec<&[&str]> = values.iter().map(std::slice::from_ref).collect();
-        let guess = guess_columns(&table(&["Phone"], &rows));
-        assert_eq!(guess.columns[0].target, Target::Ignore, "{values:?}");
+        for header in ["Phone Line", "Phone Verified Flag"] {
+            let guess = single_column(header, &values);
+            assert_eq!(guess.target, Target::Ignore, "{header}: {values:?}");
+        }
     }
     let local_numbers = table(&["Phone"], &[&["555 014"], &["(313) 555-0142"], &["22"]]);
     assert_eq!(guess_mapping(&local_numbers).targets, [Target::Phone]);
+}
+
+#[test]
+fn plain_contact_headers_keep_invalid_values() {
+    let bad_emails = ["not-an-email", "HTML", "0"];
+    for header in [
+        "Email",
+        "E-mail",
+        "Email Address",
+        "Work Email",
+        "billing_email",
+        "Person - Email",
+    ] {
+        let guess = single_column(header, &bad_emails);
+        assert_eq!(guess.target, Target::Email, "{header}");
+        assert_eq!(guess.confidence, Confidence::Low, "{header}");
+    }
+    let bad_phones = ["12", "n/a", "+1"];
+    for header in [
+        "Phone",
+        "Phone Number",
+        "Mobile Phone",
+        "billing_phone",
+        "Téléphone",
+    ] {
+        let guess = single_column(header, &bad_phones);
+        assert_eq!(guess.target, Target::Phone, "{header}");
+        assert_eq!(guess.confidence, Confidence::Low, "{header}");
+    }
+    let mapping = guess_mapping(&table(
+        &["Email", "Phone"],
+        &[&["not-an-email", "212-555-0101"]],
+    ));
+    assert_eq!(mapping.targets, [Target::Email, Target::Phone]);
 }
 
 #[test]
@@ -539,4 +580,192 @@ fn reminder_opt_ins_are_not_consent() {
     ] {
         assert_eq!(target_of(header), Target::Ignore, "{header}");
     }
+}
+
+#[test]
+fn numbered_street_lines_after_group_number() {
+    for separator in [": ", " - ", "_"] {
+        let headers: Vec<String> = ["Street 1", "Street 2", "Street 3", "City"]
+            .iter()
+            .map(|part| format!("Address 1{separator}{part}"))
+            .collect();
+        let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+        assert_eq!(
+            targets(&headers),
+            [
+                Target::Street1 { group: 1 },
+                Target::Street2 { group: 1 },
+                Target::Street2 { group: 1 },
+                Target::City { group: 1 },
+            ],
+            "{separator:?}"
+        );
+    }
+    assert_eq!(
+        targets(&["Address 2: Line 1", "Address 2: Line 2", "Address 2: City"]),
+        [
+            Target::Street1 { group: 1 },
+            Target::Street2 { group: 1 },
+            Target::City { group: 1 },
+        ]
+    );
+    assert_eq!(
+        targets(&["Address line 1", "Address line 3", "City"]),
+        [
+            Target::Street1 { group: 1 },
+            Target::Street2 { group: 1 },
+            Target::City { group: 1 },
+        ]
+    );
+}
+
+#[test]
+fn snake_case_group_prefixes() {
+    assert_eq!(
+        targets(&[
+            "billing_first_name",
+            "billing_last_name",
+            "billing_company",
+            "billing_email",
+            "billing_phone",
+            "billing_address_1",
+            "billing_address_2",
+            "billing_city",
+            "billing_state",
+            "billing_postcode",
+            "billing_country",
+            "shipping_first_name",
+            "shipping_address_1",
+            "shipping_city",
+        ]),
+        [
+            Target::GivenName,
+            Target::FamilyName,
+            Target::Ignore,
+            Target::Email,
+            Target::Phone,
+            Target::Street1 { group: 1 },
+            Target::Street2 { group: 1 },
+            Target::City { group: 1 },
+            Target::Region { group: 1 },
+            Target::Ignore,
+            Target::Country { group: 1 },
+            Target::GivenName,
+            Target::Street1 { group: 2 },
+            Target::City { group: 2 },
+        ]
+    );
+    assert_eq!(
+        targets(&[
+            "contact_first_name",
+            "Customer Last Name",
+            "mailing_surname"
+        ]),
+        [Target::GivenName, Target::FamilyName, Target::FamilyName]
+    );
+    assert_eq!(
+        targets(&["shipping_city", "billing_city"]),
+        [Target::City { group: 1 }, Target::City { group: 2 }]
+    );
+}
+
+#[test]
+fn record_words_with_qualifiers_are_not_names() {
+    for header in [
+        "(Do Not Modify) Contact",
+        "Preferred Method of Contact",
+        "Contact Since",
+        "Customer Note",
+    ] {
+        assert_eq!(target_of(header), Target::Ignore, "{header}");
+    }
+    for header in ["Contact", "Customer", "Contact Name", "Client Full Name"] {
+        assert_eq!(target_of(header), Target::FullName, "{header}");
+    }
+}
+
+#[test]
+fn identifier_or_method_values_are_not_names() {
+    let not_names: [&[&str]; 4] = [
+        &[
+            "6f1d2c3a-90b1-ef11-8a6a-002248080000",
+            "{7a2e4b1c-91b1-ef11-8a6a-002248080001}",
+        ],
+        &["4711000123", "4711000124"],
+        &["00ab12cd34ef", "00ab12cd34f0"],
+        &["Email", "Phone", "Any", "E-mail"],
+    ];
+    for values in not_names {
+        for header in ["Name", "First Name", "Contact"] {
+            let guess = single_column(header, values);
+            assert_eq!(guess.target, Target::Ignore, "{header}: {values:?}");
+        }
+    }
+    let names = single_column("Name", &["Dee Abbe", "Ada", "Bea"]);
+    assert_eq!(names.target, Target::FullName);
+}
+
+#[test]
+fn italian_dutch_portuguese_headers() {
+    let italian = targets(&[
+        "Nome",
+        "Cognome",
+        "Indirizzo",
+        "Città",
+        "CAP",
+        "Provincia",
+        "Nazione",
+        "Cellulare",
+        "Consenso marketing",
+    ]);
+    let dutch = targets(&[
+        "Voornaam",
+        "Achternaam",
+        "Adres",
+        "Woonplaats",
+        "Postcode",
+        "Provincie",
+        "Land",
+        "Mobiel nummer",
+        "Nieuwsbrief",
+    ]);
+    let portuguese = targets(&[
+        "Nome",
+        "Apelido",
+        "Morada",
+        "Localidade",
+        "Código postal",
+        "Distrito",
+        "País",
+        "Telemóvel",
+        "Aceita marketing",
+    ]);
+    for (language, found) in [("it", italian), ("nl", dutch), ("pt", portuguese)] {
+        assert_eq!(
+            found,
+            [
+                Target::GivenName,
+                Target::FamilyName,
+                Target::Street1 { group: 1 },
+                Target::City { group: 1 },
+                Target::Ignore,
+                Target::Region { group: 1 },
+                Target::Country { group: 1 },
+                Target::Phone,
+                Target::Consent,
+            ],
+            "{language}"
+        );
+    }
+    assert_eq!(target_of("Grupos"), Target::Tags);
+    assert_eq!(target_of("Nome completo"), Target::FullName);
+}
+
+#[test]
+fn new_language_words_keep_old_meanings() {
+    assert_eq!(targets(&["Nom", "Email"])[0], Target::FullName);
+    assert_eq!(targets(&["Prénom", "Nom"])[1], Target::FamilyName);
+    assert_eq!(target_of("Adresse"), Target::Address { group: 1 });
+    assert_eq!(target_of("Land"), Target::Country { group: 1 });
+    assert_eq!(target_of("Nombre"), Target::GivenName);
 }

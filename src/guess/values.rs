@@ -6,6 +6,8 @@ use crate::normalize::email::normalize_email;
 use crate::normalize::record::is_location_id;
 use crate::table::Table;
 
+use super::header::CONTACT_METHODS;
+
 /// Non-empty cells read per column; enough to tell the kind of values
 /// without reading a whole large file.
 const SAMPLE_SIZE: usize = 200;
@@ -32,6 +34,10 @@ pub struct ValueProfile {
     /// extensions, country codes and flags.
     pub short_digits_share: f32,
     pub location_share: f32,
+    /// Share of GUIDs and long hex or digit strings, which no name is.
+    pub identifier_share: f32,
+    /// Share of values that name a way of contact (`Email`, `Phone`).
+    pub contact_method_share: f32,
 }
 
 impl ValueProfile {
@@ -73,12 +79,37 @@ impl ValueProfile {
                     .count(),
             ),
             location_share: share(values.iter().filter(|text| is_location_id(text)).count()),
+            identifier_share: share(
+                values
+                    .iter()
+                    .filter(|text| looks_like_identifier(text))
+                    .count(),
+            ),
+            contact_method_share: share(
+                values
+                    .iter()
+                    .filter(|text| CONTACT_METHODS.contains(&text.to_lowercase().as_str()))
+                    .count(),
+            ),
         }
     }
 }
 
 fn digit_count(text: &str) -> usize {
     text.chars().filter(char::is_ascii_digit).count()
+}
+
+/// Returns whether a cell is a GUID or a string of at least 8 hex digits
+/// with a digit among them (`6f1d2c3a-90b1-...`, `4711000123`). The digit
+/// keeps short all-letter names such as `Abbe` or `Dee` out.
+fn looks_like_identifier(text: &str) -> bool {
+    let compact: Vec<char> = text
+        .chars()
+        .filter(|c| !matches!(c, '-' | '{' | '}'))
+        .collect();
+    compact.len() >= 8
+        && compact.iter().all(char::is_ascii_hexdigit)
+        && compact.iter().any(char::is_ascii_digit)
 }
 
 /// Returns whether a cell contains at least one valid-looking email address.
