@@ -1,6 +1,6 @@
 //! Countries and their subdivisions (states, provinces, territories) as ISO
-//! 3166 codes, looked up by code or by name in English, French, Spanish or
-//! German. The names come from the `keshvar` crate through the generated
+//! 3166 codes, looked up by code or by name in English, French, Spanish,
+//! German, Italian, Portuguese or Dutch. The names come from the `keshvar` crate through the generated
 //! table in `place_data.rs`, so the program never runs keshvar's code.
 
 use std::collections::HashMap;
@@ -291,6 +291,27 @@ mod tests {
         assert_eq!(country_code("Deutschland"), Some("DE"));
         assert_eq!(country_code("UK"), Some("GB"));
         assert_eq!(country_code("Atlantis"), None);
+    }
+
+    #[test]
+    fn countries_by_name_in_more_languages() {
+        for (text, code) in [
+            ("Svizzera", "CH"),
+            ("Suíça", "CH"),
+            ("Zwitserland", "CH"),
+            ("Espanha", "ES"),
+            ("Spagna", "ES"),
+            ("Spanje", "ES"),
+            ("Germania", "DE"),
+            ("Alemanha", "DE"),
+            ("Duitsland", "DE"),
+            ("Brasil", "BR"),
+            ("België", "BE"),
+            ("Stati Uniti", "US"),
+            ("Sint Maarten", "SX"),
+        ] {
+            assert_eq!(country_code(text), Some(code), "{text}");
+        }
     }
 
     #[test]

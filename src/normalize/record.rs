@@ -819,7 +819,7 @@ mod tests {
             Target::Region { group: 1 },
             Target::Country { group: 1 },
         ];
-        for country in ["Svizzera", "Narnia"] {
+        for country in ["Atlantis", "Narnia"] {
             let row = read(targets.clone(), &["a@example.com", "TI", country]);
             let messages: Vec<String> = row
                 .issues
@@ -878,7 +878,7 @@ mod tests {
         let targets = vec![Target::Phone, Target::Country { group: 1 }];
         let options = CheckOptions::default();
         let row = read_record(
-            &record(&["079 123 45 67", "Svizzera"]),
+            &record(&["079 123 45 67", "Atlantis"]),
             &ColumnPlan::new(&Mapping { targets }),
             &options,
         );
@@ -890,7 +890,7 @@ mod tests {
             .collect();
         assert_eq!(phone_messages.len(), 1, "{phone_messages:?}");
         assert!(
-            phone_messages[0].contains("country \"Svizzera\" was not recognised"),
+            phone_messages[0].contains("country \"Atlantis\" was not recognised"),
             "{phone_messages:?}"
         );
         assert!(!phone_messages[0].contains("default country"));
