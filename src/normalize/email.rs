@@ -38,8 +38,17 @@ pub fn parse_emails(cell: &str) -> (Vec<String>, Vec<EmailError>) {
 /// Splits a cell into the pieces that should each be one address. In a
 /// cell that uses the `Name <address>` form, words outside the angle
 /// brackets count only when they hold an `@`, so a display name is never
-/// read as an address.
+/// read as an address. A cell with no `@` at all is one candidate, so a
+/// placeholder such as `Info Requested` gives one error, not one per word.
 fn split_candidates(cell: &str) -> Vec<&str> {
+    let trimmed = cell.trim();
+    if !trimmed.contains('@') {
+        return if trimmed.is_empty() {
+            Vec::new()
+        } else {
+            vec![trimmed]
+        };
+    }
     let mut candidates = Vec::new();
     let has_brackets = cell.contains('<') && cell.contains('>');
     let mut rest = cell;
@@ -135,6 +144,27 @@ mod tests {
         assert_eq!(errors.len(), 1);
         assert_eq!(normalize_email("someone@localhost"), None);
         assert_eq!(normalize_email("someone@example.c0m"), None);
+    }
+
+    #[test]
+    fn words_without_at_are_one_value() {
+        for cell in [
+            "Info Requested",
+            "n/a - see notes",
+            "Total de clientes: 10",
+            " none ",
+        ] {
+            let (addresses, errors) = parse_emails(cell);
+            assert!(addresses.is_empty(), "{cell}");
+            assert_eq!(errors.len(), 1, "{cell}");
+            let expected = EmailError::Invalid {
+                value: cell.trim().to_string(),
+            };
+            assert_eq!(errors[0], expected, "{cell}");
+        }
+        let (addresses, errors) = parse_emails("a@example.com nope");
+        assert_eq!(addresses, ["a@example.com"]);
+        assert_eq!(errors.len(), 1);
     }
 
     #[test]

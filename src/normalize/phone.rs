@@ -28,6 +28,12 @@ pub enum PhoneError {
         super::quote(.value)
     )]
     NoCountry { value: String },
+    #[error(
+        "{} has no country code and the row's country {} was not recognised; start the number with + and the country code, or correct the country to its name or two-letter code",
+        super::quote(.value),
+        super::quote(.country)
+    )]
+    UnknownRowCountry { value: String, country: String },
 }
 
 /// Something changed in a phone value that still reads as a number.

@@ -1,6 +1,6 @@
 //! Countries and their subdivisions (states, provinces, territories) as ISO
-//! 3166 codes, looked up by code or by name in English, French, Spanish or
-//! German. The names come from the `keshvar` crate through the generated
+//! 3166 codes, looked up by code or by name in English, French, Spanish,
+//! German, Italian, Portuguese or Dutch. The names come from the `keshvar` crate through the generated
 //! table in `place_data.rs`, so the program never runs keshvar's code.
 
 use std::collections::HashMap;
@@ -28,15 +28,34 @@ pub enum PlaceError {
     )]
     UnknownCountry { value: String },
     #[error(
-        "{} is not a state, province or region of {country}; use its name or its code (such as MI for Michigan)",
+        "{} is not a state, province or region of {country}; use its name or its code (such as {example_code} for {example_name})",
         super::quote(.value)
     )]
-    UnknownRegion { value: String, country: String },
+    UnknownRegion {
+        value: String,
+        country: String,
+        /// Code of a real subdivision of the country, without the country
+        /// prefix.
+        example_code: String,
+        /// Name of the subdivision of `example_code`.
+        example_name: String,
+    },
+    #[error(
+        "{} cannot be read as a region because the importer's place table lists no states, provinces or regions of {country}; clear the cell or check the country",
+        super::quote(.value)
+    )]
+    CountryWithoutRegions { value: String, country: String },
     #[error(
         "The region {} cannot be read because the row has no country; fill in the country or set a default country",
         super::quote(.value)
     )]
     RegionWithoutCountry { value: String },
+    #[error(
+        "The region {} cannot be read because the row's country {} was not recognised; correct the country to its name or two-letter code",
+        super::quote(.value),
+        super::quote(.country)
+    )]
+    RegionOfUnknownCountry { value: String, country: String },
 }
 
 /// One country of the generated table.
@@ -207,10 +226,43 @@ pub fn parse_region(text: &str, country: Option<&str>) -> Result<&'static str, P
             value: text.to_string(),
         });
     };
-    region_code(text, country).ok_or_else(|| PlaceError::UnknownRegion {
-        value: text.to_string(),
-        country: country_name(country),
+    if let Some(code) = region_code(text, country) {
+        return Ok(code);
+    }
+    let value = text.to_string();
+    let country_name = country_name(country);
+    Err(match region_example(country) {
+        Some(example) => PlaceError::UnknownRegion {
+            value,
+            country: country_name,
+            example_code: example.local_code().to_string(),
+            example_name: example.name.to_string(),
+        },
+        None => PlaceError::CountryWithoutRegions {
+            value,
+            country: country_name,
+        },
     })
+}
+
+/// Returns the subdivision that region errors of a country give as an
+/// example. It is the first by code whose code is letters (`AG` for
+/// Agrigento rather than `21` for Piemonte), or else the first.
+fn region_example(alpha2: &str) -> Option<&'static SubdivisionRecord> {
+    let country = COUNTRIES
+        .iter()
+        .find(|country| country.alpha2.eq_ignore_ascii_case(alpha2))?;
+    let has_letter_code = |subdivision: &&SubdivisionRecord| {
+        subdivision
+            .local_code()
+            .chars()
+            .all(|c| c.is_ascii_alphabetic())
+    };
+    country
+        .subdivisions
+        .iter()
+        .find(has_letter_code)
+        .or_else(|| country.subdivisions.first())
 }
 
 #[cfg(test)]
@@ -242,6 +294,27 @@ mod tests {
     }
 
     #[test]
+    fn countries_by_name_in_more_languages() {
+        for (text, code) in [
+            ("Svizzera", "CH"),
+            ("Suíça", "CH"),
+            ("Zwitserland", "CH"),
+            ("Espanha", "ES"),
+            ("Spagna", "ES"),
+            ("Spanje", "ES"),
+            ("Germania", "DE"),
+            ("Alemanha", "DE"),
+            ("Duitsland", "DE"),
+            ("Brasil", "BR"),
+            ("België", "BE"),
+            ("Stati Uniti", "US"),
+            ("Sint Maarten", "SX"),
+        ] {
+            assert_eq!(country_code(text), Some(code), "{text}");
+        }
+    }
+
+    #[test]
     fn regions_by_code_and_name() {
         assert_eq!(region_code("MI", "US"), Some("US-MI"));
         assert_eq!(region_code("Michigan", "US"), Some("US-MI"));
@@ -256,6 +329,47 @@ mod tests {
         assert_eq!(region_code("Washington", "US"), Some("US-WA"));
         assert_eq!(region_code("WA", "US"), Some("US-WA"));
         assert_eq!(region_code("Narnia", "US"), None);
+    }
+
+    #[test]
+    fn region_errors_give_an_example_of_the_country() {
+        for (country, name, example) in [
+            ("IT", "Italy", "(such as AG for Agrigento)"),
+            ("DE", "Germany", "(such as BB for Brandenburg)"),
+            ("CA", "Canada", "(such as AB for Alberta)"),
+            ("US", "United States of America", "(such as AK for Alaska)"),
+        ] {
+            let message = parse_region("Narnia", Some(country))
+                .err()
+                .map(|error| error.to_string())
+                .unwrap_or_default();
+            assert!(message.contains(name), "{message}");
+            assert!(message.ends_with(example), "{message}");
+            assert!(!message.contains("Michigan") || country == "US");
+        }
+    }
+
+    #[test]
+    fn region_example_is_a_real_subdivision() {
+        for country in COUNTRIES.iter().filter(|c| !c.subdivisions.is_empty()) {
+            let example = region_example(country.alpha2).map(|example| example.code);
+            assert!(example.is_some(), "{}", country.alpha2);
+            let local = region_example(country.alpha2).map(|example| example.local_code());
+            let found = local.and_then(|local| region_code(local, country.alpha2));
+            assert_eq!(found, example, "{}", country.alpha2);
+        }
+    }
+
+    #[test]
+    fn region_of_country_without_regions() {
+        let country = COUNTRIES.iter().find(|c| c.subdivisions.is_empty());
+        let Some(country) = country else {
+            return;
+        };
+        assert!(matches!(
+            parse_region("Narnia", Some(country.alpha2)),
+            Err(PlaceError::CountryWithoutRegions { .. })
+        ));
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! After a change to `CountryRecord` or `SubdivisionRecord`, set the table in
 //! that file to `&[]` so the library compiles, then run the example.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::{self, Write as _};
 
 use anyhow::{Context as _, bail};
@@ -23,8 +23,8 @@ pub const OUTPUT_PATH: &str = "src/normalize/place_data.rs";
 pub const REGENERATE_COMMAND: &str = "cargo run --example generate_places";
 
 /// Languages whose translated names go into the table: English, French,
-/// Spanish and German.
-const LANGUAGES: [&str; 4] = ["en", "fr", "es", "de"];
+/// Spanish, German, Italian, Portuguese and Dutch.
+const LANGUAGES: [&str; 7] = ["en", "fr", "es", "de", "it", "pt", "nl"];
 
 /// Renders the whole generated file for the keshvar version in
 /// `Cargo.lock`.
@@ -33,8 +33,9 @@ pub fn render() -> anyhow::Result<String> {
     let mut source = String::new();
     write_header(&mut source, &version)?;
     writeln!(source, "pub(crate) static COUNTRIES: &[CountryRecord] = &[")?;
+    let owners = english_and_code_owners();
     for country in keshvar::CountryIterator::new() {
-        write_country(&mut source, &country)?;
+        write_country(&mut source, &country, &owners)?;
     }
     writeln!(source, "];")?;
     Ok(source)
@@ -74,7 +75,9 @@ fn write_header(source: &mut String, version: &str) -> fmt::Result {
 // because the first entry that claims a lookup key keeps it. Translations
 // are the names in the languages {languages}, in that order. A name that
 // repeats an earlier name of the same country or subdivision is left out,
-// because it could claim no key that the earlier name has not claimed.
+// because it could claim no key that the earlier name has not claimed. A
+// country translation that spells another country's code, ISO name or
+// unofficial name is left out too, so it cannot claim that country's key.
 
 use super::place::{{CountryRecord, SubdivisionRecord}};
 
@@ -82,16 +85,58 @@ use super::place::{{CountryRecord, SubdivisionRecord}};
     )
 }
 
-fn write_country(source: &mut String, country: &keshvar::Country) -> fmt::Result {
+/// Normalises a name the way `normalize::place` does for lookup: accents
+/// folded to ASCII, lower case, letters and digits only.
+fn lookup_key(text: &str) -> String {
+    deunicode::deunicode(text)
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Maps the lookup key of every country's codes, ISO names and unofficial
+/// names to its alpha-2 code, so a translation that spells another
+/// country's English name (Dutch `Sint-Maarten` for MF, English `Sint
+/// Maarten` for SX) can be left out.
+fn english_and_code_owners() -> HashMap<String, String> {
+    let mut owners = HashMap::new();
+    for country in keshvar::CountryIterator::new() {
+        let alpha2 = country.alpha2().to_string();
+        let alpha3 = country.alpha3().to_string();
+        let names = [alpha2.as_str(), alpha3.as_str(), country.iso_short_name()]
+            .into_iter()
+            .chain(std::iter::once(country.iso_long_name()))
+            .chain(country.unofficial_name_list().iter().copied());
+        for name in names {
+            owners
+                .entry(lookup_key(name))
+                .or_insert_with(|| alpha2.clone());
+        }
+    }
+    owners
+}
+
+fn write_country(
+    source: &mut String,
+    country: &keshvar::Country,
+    owners: &HashMap<String, String>,
+) -> fmt::Result {
     let alpha2 = country.alpha2().to_string();
     let alpha3 = country.alpha3().to_string();
     let short_name = country.iso_short_name();
 
     let mut seen: HashSet<&str> = HashSet::from([alpha3.as_str(), short_name]);
     let mut other_names = Vec::new();
+    let names_other_country = |name: &&str| {
+        owners
+            .get(&lookup_key(name))
+            .is_some_and(|owner| owner != &alpha2)
+    };
     let translations = LANGUAGES
         .iter()
-        .filter_map(|language| country.translations().get(language).copied());
+        .filter_map(|language| country.translations().get(language).copied())
+        .filter(|name| !names_other_country(name));
     let candidates = std::iter::once(country.iso_long_name())
         .chain(country.unofficial_name_list().iter().copied())
         .chain(translations);
@@ -128,6 +173,9 @@ fn write_subdivision(
     let code = format!("{alpha2}-{}", subdivision.code());
     let name = subdivision.name();
 
+    // NOTE: unlike country names, a subdivision translation that spells
+    // another subdivision's translation in an earlier language is kept, and
+    // the earlier language's subdivision keeps the lookup key.
     let mut seen: HashSet<&str> = HashSet::from([name]);
     let translations: Vec<&str> = LANGUAGES
         .iter()

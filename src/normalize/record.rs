@@ -12,8 +12,8 @@ use super::address::split_address;
 use super::consent::parse_consent;
 use super::email::parse_emails;
 use super::name::{clean_name, split_full_name};
-use super::phone::parse_phones;
-use super::place::{country_code, parse_country, parse_region};
+use super::phone::{PhoneError, parse_phones};
+use super::place::{PlaceError, country_code, parse_country, parse_region};
 use super::tags::parse_tags;
 use super::{MAX_CELL_CHARS, clean_cell, collapse_spaces, dedup_keep_order, excess_length, quote};
 
@@ -143,6 +143,8 @@ struct RowReader<'a> {
     /// Columns whose cell is longer than [`MAX_CELL_CHARS`], which read as
     /// empty.
     too_long: Vec<usize>,
+    /// Text of the row's country cell when it is not a known country.
+    unknown_country: Option<String>,
 }
 
 impl RowReader<'_> {
@@ -234,6 +236,7 @@ pub fn read_record(record: &Record, plan: &ColumnPlan, options: &CheckOptions) -
         options,
         issues: Vec::new(),
         too_long: Vec::new(),
+        unknown_country: None,
     };
     reader.reject_long_cells(plan);
     let mut customer = Customer::default();
@@ -457,12 +460,15 @@ fn resolve_address(reader: &mut RowReader<'_>, raw: RawAddress) -> Address {
     if let Some((column, text)) = &raw.country {
         match parse_country(text) {
             Ok(code) => address.country_code = Some(CompactString::new(code)),
-            Err(error) => reader.push(
-                Severity::Error,
-                Attribute::Address,
-                Some(*column),
-                error.to_string(),
-            ),
+            Err(error) => {
+                reader.unknown_country = Some(text.clone());
+                reader.push(
+                    Severity::Error,
+                    Attribute::Address,
+                    Some(*column),
+                    error.to_string(),
+                );
+            }
         }
     }
     let has_other_part =
@@ -473,7 +479,16 @@ fn resolve_address(reader: &mut RowReader<'_>, raw: RawAddress) -> Address {
             .map(|code| CompactString::new(code.to_ascii_uppercase()));
     }
     if let Some((column, text)) = &raw.region {
-        match parse_region(text, address.country_code.as_deref()) {
+        let parsed = match (&address.country_code, &raw.country) {
+            // The country cell already has its own error, and the region
+            // error points at it instead of asking for a country.
+            (None, Some((_, country))) => Err(PlaceError::RegionOfUnknownCountry {
+                value: text.clone(),
+                country: country.clone(),
+            }),
+            (country_code, _) => parse_region(text, country_code.as_deref()),
+        };
+        match parsed {
             Ok(code) => address.region_code = Some(CompactString::new(code)),
             Err(error) => reader.push(
                 Severity::Error,
@@ -500,6 +515,15 @@ fn read_phones(
         let cell = parse_phones(&text, country);
         numbers.extend(cell.numbers.into_iter().map(compact));
         for error in cell.errors {
+            // A number without a country code fails for want of a country,
+            // and the message names the country that was not recognised.
+            let error = match (error, &reader.unknown_country) {
+                (PhoneError::NoCountry { value }, Some(country)) => PhoneError::UnknownRowCountry {
+                    value,
+                    country: country.clone(),
+                },
+                (error, _) => error,
+            };
             reader.push(
                 Severity::Error,
                 Attribute::PhoneNumbers,
@@ -789,6 +813,30 @@ mod tests {
     }
 
     #[test]
+    fn region_of_unknown_country_points_at_country() {
+        let targets = vec![
+            Target::Email,
+            Target::Region { group: 1 },
+            Target::Country { group: 1 },
+        ];
+        for country in ["Atlantis", "Narnia"] {
+            let row = read(targets.clone(), &["a@example.com", "TI", country]);
+            let messages: Vec<String> = row
+                .issues
+                .iter()
+                .map(|issue| issue.message.to_string())
+                .collect();
+            assert_eq!(messages.len(), 2, "{messages:?}");
+            assert!(messages[0].contains("is not a country"), "{messages:?}");
+            assert!(
+                messages[1].contains(&format!("country \"{country}\" was not recognised")),
+                "{messages:?}"
+            );
+            assert!(!messages[1].contains("default country"), "{messages:?}");
+        }
+    }
+
+    #[test]
     fn empty_address_cells_give_no_address() {
         let row = read(
             vec![Target::Email, Target::City { group: 1 }],
@@ -823,6 +871,29 @@ mod tests {
         let targets = vec![Target::Phone, Target::Country { group: 1 }];
         let row = read(targets, &["0491 570 156", "Australia"]);
         assert_eq!(row.customer.phone_numbers, ["+61491570156"]);
+    }
+
+    #[test]
+    fn phone_of_unknown_country_points_at_country() {
+        let targets = vec![Target::Phone, Target::Country { group: 1 }];
+        let options = CheckOptions::default();
+        let row = read_record(
+            &record(&["079 123 45 67", "Atlantis"]),
+            &ColumnPlan::new(&Mapping { targets }),
+            &options,
+        );
+        let phone_messages: Vec<String> = row
+            .issues
+            .iter()
+            .filter(|issue| issue.attribute == Attribute::PhoneNumbers)
+            .map(|issue| issue.message.to_string())
+            .collect();
+        assert_eq!(phone_messages.len(), 1, "{phone_messages:?}");
+        assert!(
+            phone_messages[0].contains("country \"Atlantis\" was not recognised"),
+            "{phone_messages:?}"
+        );
+        assert!(!phone_messages[0].contains("default country"));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use csv::StringRecord;
 
-use super::trailer::{is_trailer_line, mentions_contact};
+use super::trailer::{is_count_row, is_trailer_line, mentions_contact};
 use super::{MAX_CELLS, MAX_ROWS, MAX_TEXT_BYTES};
 use crate::table::{ReadNote, Record};
 
@@ -452,10 +452,10 @@ const TOTAL_LABELS: &[&str] = &[
     "summe",
 ];
 
-/// Drops total lines anywhere, then the report trailer below the last data
-/// row.
+/// Drops total and count lines anywhere, then the report trailer below the
+/// last data row.
 fn drop_summary_rows(records: &mut Vec<Record>) {
-    records.retain(|record| !is_total_row(record));
+    records.retain(|record| !is_total_row(record) && !is_count_row(record));
     let start = trailer_start(records);
     records.truncate(start);
 }
@@ -889,6 +889,39 @@ mod tests {
             ]);
             assert_eq!(rows_of(&layout), [2, 3], "{trailer:?}");
         }
+    }
+
+    #[test]
+    fn count_lines_are_dropped() {
+        for count in [
+            &["Total de clientes: 10", ""][..],
+            &["", "Total clients : 10"],
+            &["Gesamt: 10 Kunden"],
+            &["Número de registros: 10"],
+            &["10 customers"],
+            &["Count: 10"],
+            &["10", "clientes"],
+        ] {
+            let layout = build(&[
+                (1, &["Email", "Phone"]),
+                (2, &["a@example.com", "212-555-0101"]),
+                (3, &["", ""]),
+                (4, count),
+            ]);
+            assert_eq!(rows_of(&layout), [2], "{count:?}");
+        }
+    }
+
+    #[test]
+    fn count_line_between_groups_is_dropped() {
+        let layout = build(&[
+            (1, &["Name", "Email"]),
+            (2, &["Ana", "ana@example.com"]),
+            (3, &["Total de clientes: 1"]),
+            (4, &["Bo", "bo@example.com"]),
+            (5, &["Client 3"]),
+        ]);
+        assert_eq!(rows_of(&layout), [2, 4, 5]);
     }
 
     #[test]

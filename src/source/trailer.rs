@@ -133,23 +133,157 @@ static RECORD_COUNT: LazyLock<Option<Regex>> = LazyLock::new(|| {
     .ok()
 });
 
+/// Words that make a line a count or a total when every other word of the
+/// line is in [`COUNT_FILLERS`] and the line has a number (`Total de
+/// clientes: 10`, `10 Kunden gesamt`, `Count: 10`), lowercase. Nouns of
+/// customers are plural only, so a name such as `Client 3` is not a count,
+/// but record and row nouns also come singular (`1 record`). Besides
+/// English, French, Spanish and German, the list has Portuguese, Italian
+/// and Dutch words.
+const COUNT_WORDS: &[&str] = &[
+    // Totals and counts.
+    "total",
+    "totals",
+    "grand",
+    "subtotal",
+    "sub-total",
+    "sous-total",
+    "général",
+    "general",
+    "totales",
+    "suma",
+    "summe",
+    "gesamt",
+    "gesamtsumme",
+    "insgesamt",
+    "totale",
+    "totaal",
+    "count",
+    "number",
+    "nombre",
+    "número",
+    "numero",
+    "nº",
+    "anzahl",
+    "cantidad",
+    "quantidade",
+    "aantal",
+    // What is counted.
+    "records",
+    "record",
+    "rows",
+    "row",
+    "entries",
+    "entry",
+    "items",
+    "customers",
+    "clients",
+    "contacts",
+    "people",
+    "accounts",
+    "members",
+    "enregistrements",
+    "enregistrement",
+    "lignes",
+    "personnes",
+    "comptes",
+    "membres",
+    "registros",
+    "registro",
+    "registos",
+    "filas",
+    "clientes",
+    "contactos",
+    "contatos",
+    "personas",
+    "cuentas",
+    "miembros",
+    "linhas",
+    "datensätze",
+    "datensatz",
+    "einträge",
+    "eintrag",
+    "zeilen",
+    "kunden",
+    "kontakte",
+    "personen",
+    "mitglieder",
+    "clienti",
+    "contatti",
+    "righe",
+    "klanten",
+    "contacten",
+    "rijen",
+];
+
+/// Words that may join the words of [`COUNT_WORDS`] in a count line
+/// (`Número de registros`, `Nombre total d'enregistrements`), lowercase.
+const COUNT_FILLERS: &[&str] = &[
+    "of", "the", "in", "all", "de", "d", "des", "du", "la", "le", "les", "au", "en", "el", "los",
+    "las", "del", "der", "die", "im", "von", "do", "da", "dos", "das", "no", "di", "dei", "van",
+    "het", "n",
+];
+
 /// A copyright notice: `Copyright (c) 2000-2025 …`, `Copyright 2025 …`,
 /// `(c) 2025 …`. A plain `©` is in [`TRAILER_STARTS`].
 static COPYRIGHT: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"^(?:copyright\s*(?:\(c\)|©|\d)|\(c\)\s*\d)").ok());
 
-/// Returns whether a row is a report trailer line: its first filled cell
-/// is a trailer label, every other filled cell is a number, and no cell has
-/// an email address or phone number in it.
+/// Returns whether a row is a report trailer line and no cell has an email
+/// address or phone number in it. Either its first filled cell is a trailer
+/// label and every other filled cell is a number, or its filled cells read
+/// together as a count line (`10` and `clientes` in two cells).
 pub(super) fn is_trailer_line(record: &Record) -> bool {
     let mut cells = record.cells().filter(|cell| !is_blank(cell));
     let Some(label) = cells.next() else {
         return false;
     };
-    if label.len() > 200 || !cells.all(is_number) || mentions_contact(record) {
+    if label.len() > 200 || mentions_contact(record) {
         return false;
     }
-    is_trailer_label(&clean_header(label).to_lowercase())
+    let is_labelled = cells.all(is_number) && is_trailer_label(&clean_header(label).to_lowercase());
+    is_labelled || is_count_row(record)
+}
+
+/// Returns whether the filled cells of a row, joined with spaces, are a
+/// count or totals line (see [`is_count_line`]). Rows with more than three
+/// filled cells or more than 120 bytes of text in all cells are never count
+/// lines, so most customer rows are rejected without allocating.
+pub(super) fn is_count_row(record: &Record) -> bool {
+    let filled = || record.cells().filter(|cell| !is_blank(cell));
+    if record.text_len() > 120 || filled().nth(3).is_some() {
+        return false;
+    }
+    let text: Vec<&str> = filled().collect();
+    is_count_line(&text.join(" "))
+}
+
+/// Returns whether a text is a count or totals line in any word order. It
+/// needs a number, no run of more than 7 digits (a phone number), a word of
+/// [`COUNT_WORDS`] and no words outside [`COUNT_WORDS`] and
+/// [`COUNT_FILLERS`]. `Total de clientes: 10`, `Gesamt: 10 Kunden`, `10
+/// customers` and `Count: 10` are count lines, and `Total Wine 10` is not.
+fn is_count_line(text: &str) -> bool {
+    let text = text.to_lowercase();
+    let mut has_number = false;
+    let mut has_count_word = false;
+    let tokens = text
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .map(|token| token.trim_matches('-'))
+        .filter(|token| !token.is_empty());
+    for token in tokens {
+        if token.chars().all(|c| c.is_ascii_digit()) {
+            if token.len() > 7 {
+                return false;
+            }
+            has_number = true;
+        } else if COUNT_WORDS.contains(&token) {
+            has_count_word = true;
+        } else if !COUNT_FILLERS.contains(&token) {
+            return false;
+        }
+    }
+    has_number && has_count_word
 }
 
 /// Returns whether any cell of a row has an email address or a phone
@@ -241,6 +375,54 @@ mod tests {
             assert!(is_trailer_line(&line(&[text])), "{text}");
         }
         assert!(is_trailer_line(&line(&["Grand Total", "", "11"])));
+    }
+
+    #[test]
+    fn count_lines_in_any_language() {
+        for text in [
+            "Total de clientes: 10",
+            "Total clients : 10",
+            "Gesamt: 10 Kunden",
+            "Número de registros: 10",
+            "10 customers",
+            "Count: 10",
+            "Number of customers: 1,204",
+            "Nombre total d'enregistrements : 10",
+            "Nombre de clients : 10",
+            "10 clientes en total",
+            "Cantidad de clientes: 10",
+            "Anzahl Kunden: 10",
+            "10 Kunden insgesamt",
+            "Nº de clientes: 10",
+            "Totale clienti: 10",
+            "Aantal klanten: 10",
+            "TOTAL DE CLIENTES - 10",
+        ] {
+            assert!(is_trailer_line(&line(&[text])), "{text}");
+        }
+    }
+
+    #[test]
+    fn count_lines_split_over_cells() {
+        assert!(is_trailer_line(&line(&["Total de clientes", "", "10"])));
+        assert!(is_trailer_line(&line(&["10", "clientes"])));
+        assert!(is_trailer_line(&line(&["", "Count:", "10"])));
+    }
+
+    #[test]
+    fn names_and_contacts_are_not_counts() {
+        for cells in [
+            &["Total Wine 10"][..],
+            &["Client 3"],
+            &["Clientes"],
+            &["Total de clientes: 10", "ana@example.com"],
+            &["Total de clientes", "212-555-0101"],
+            &["Total", "2125550101"],
+            &["10 Downing Street"],
+            &["Ana", "Lind", "10", "x"],
+        ] {
+            assert!(!is_trailer_line(&line(cells)), "{cells:?}");
+        }
     }
 
     #[test]
