@@ -99,20 +99,24 @@ pub(crate) fn main_action(
         .and_then(Foresight::found)
         .unwrap_or_default();
     let sends = send_counts(&view.counts, foreseen);
-    let label = if sends.merge > 0 {
-        format!(
-            "Send {} and merge {}",
-            widgets::counted(sends.create, "customer", "customers"),
-            widgets::count(sends.merge)
-        )
-    } else {
-        format!(
-            "Send {}",
-            widgets::counted(sends.create, "customer", "customers")
-        )
-    };
+    let label = send_label(sends);
     let blocked = send_blocked(form, batch_tag_on, view, sends);
     Some((label, blocked, UploadAction::Start))
+}
+
+/// Returns the label of the send button. With only merges to send, it
+/// names the merges alone instead of "Send 0 customers".
+fn send_label(sends: SendCounts) -> String {
+    let customers = |count| widgets::counted(count, "customer", "customers");
+    match (sends.create, sends.merge) {
+        (create, 0) => format!("Send {}", customers(create)),
+        (0, merge) => format!("Merge {}", customers(merge)),
+        (create, merge) => format!(
+            "Send {} and merge {}",
+            customers(create),
+            widgets::count(merge)
+        ),
+    }
 }
 
 fn send_blocked(
@@ -504,6 +508,15 @@ mod tests {
             },
             choice,
         }
+    }
+
+    #[test]
+    fn send_label_names_merges() {
+        let label = |create, merge| send_label(SendCounts { create, merge });
+        assert_eq!(label(3, 0), "Send 3 customers");
+        assert_eq!(label(1, 0), "Send 1 customer");
+        assert_eq!(label(0, 67), "Merge 67 customers");
+        assert_eq!(label(2, 1), "Send 2 customers and merge 1");
     }
 
     #[test]
