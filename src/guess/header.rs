@@ -160,7 +160,7 @@ pub const WHOLE_NAME: &[&str] = &[
 /// name. Alone they head a name column, but with other words they head a
 /// column about the record (`Preferred Method of Contact`).
 pub const RECORD_NAMES: &[&str] = &["customer", "client", "contact", "kunde"];
-/// Words that name a name whatever else the header says.
+/// Words that mark a name column whatever other words the header contains.
 pub const NAME_WORDS: &[&str] = &[
     "name", "names", "fullname", "nom", "completo", "complet", "full",
 ];

@@ -329,38 +329,39 @@ struct RawAddress {
 }
 
 fn joined(reader: &RowReader<'_>, columns: &[usize], separator: &str) -> Option<String> {
+    joined_with(reader, columns, separator, collapse_spaces)
+}
+
+/// Joins the cells of `columns`, each read through `clean`, with
+/// `separator`, leaving out cells that `clean` makes empty.
+fn joined_with(
+    reader: &RowReader<'_>,
+    columns: &[usize],
+    separator: &str,
+    clean: fn(&str) -> String,
+) -> Option<String> {
     let values: Vec<String> = columns
         .iter()
-        .map(|&column| collapse_spaces(&reader.cell(column)))
+        .map(|&column| clean(&reader.cell(column)))
         .filter(|text| !text.is_empty())
         .collect();
     (!values.is_empty()).then(|| values.join(separator))
 }
 
-/// Joins the street cells of `columns` with `separator`. A line break
-/// inside a cell separates two street lines, as in a spreadsheet cell
-/// that holds `400 Market St` and `Suite 210` on two lines, so it becomes
-/// `, ` like the break between line 1 and line 2.
-fn joined_street(reader: &RowReader<'_>, columns: &[usize], separator: &str) -> Option<String> {
-    let values: Vec<String> = columns
-        .iter()
-        .map(|&column| {
-            reader
-                .cell(column)
-                .lines()
-                .map(collapse_spaces)
-                .filter(|line| !line.is_empty())
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .filter(|text| !text.is_empty())
-        .collect();
-    (!values.is_empty()).then(|| values.join(separator))
+/// Returns the street text of one cell. A line break inside the cell
+/// separates two street lines (`400 Market St` above `Suite 210`), so it
+/// becomes `, `, like the break between street line 1 and line 2.
+fn street_lines(text: &str) -> String {
+    text.lines()
+        .map(collapse_spaces)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn group_parts(reader: &RowReader<'_>, group: &GroupColumns) -> RawAddress {
-    let line1 = joined_street(reader, &group.street1, " ");
-    let line2 = joined_street(reader, &group.street2, ", ");
+    let line1 = joined_with(reader, &group.street1, " ", street_lines);
+    let line2 = joined_with(reader, &group.street2, ", ", street_lines);
     let street = match (line1, line2) {
         (Some(line1), Some(line2)) => Some(format!("{line1}, {line2}")),
         (line1, line2) => line1.or(line2),

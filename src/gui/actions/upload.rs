@@ -347,7 +347,7 @@ impl ImporterApp {
     }
 
     /// Looks in the journal for runs an earlier start left unfinished.
-    /// A request `from_menu` gets a notice when there is none.
+    /// With `from_menu`, shows a notice when there is none.
     pub(crate) fn find_unfinished_runs(&mut self, from_menu: bool) {
         let uploader = self.uploader(None);
         self.tasks.spawn(
